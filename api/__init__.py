@@ -1,0 +1,1 @@
+"""The FastAPI application (installed as khadamat.api)."""

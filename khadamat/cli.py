@@ -1,0 +1,80 @@
+"""The `khadamat` command: finds its sub-commands in khadamat/commands/.
+
+Each sub-command is a module with `add_parser(subparsers)` and `run(args) -> int`, so features
+arrive as files and this dispatcher never changes. Exit codes: 0 success, 1 findings (validate),
+2 usage or input error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from khadamat import __version__, commands
+from khadamat.config import Settings
+
+
+def _reconfigure_output() -> None:
+    # Persian text must print on any terminal or pipe, whatever its locale says.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(encoding="utf-8", errors="replace")
+
+
+def common_options() -> argparse.ArgumentParser:
+    """Options every sub-command takes."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(
+        "--store",
+        metavar="DIR",
+        help="store directory (default: $KHADAMAT_STORE or ./khadamat-store)",
+    )
+    parent.add_argument(
+        "--base",
+        metavar="IRI",
+        help="base IRI of data nodes (default: $KHADAMAT_BASE or https://w3id.org/khadamat/id/)",
+    )
+    return parent
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(store_dir=getattr(args, "store", None), base=getattr(args, "base", None))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="khadamat",
+        description=(
+            "Khadamat (خدمات): the service architecture of Iran's executive agencies as a knowledge "
+            "graph — load service cards, validate them against the law, find gaps and duplicates."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"khadamat {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parent = common_options()
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"khadamat.commands.{info.name}")
+        module.add_parser(sub, parent)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    _reconfigure_output()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

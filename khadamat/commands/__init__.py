@@ -1,0 +1,1 @@
+"""Sub-commands of `khadamat`: each module defines add_parser(subparsers, parent) and run(args)."""

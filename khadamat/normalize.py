@@ -1,0 +1,57 @@
+"""Persian normalization, as the workbook spec defines it.
+
+Agencies type the same word with Arabic or Persian letters, Persian, Arabic-Indic or Latin
+digits, with a zero-width non-joiner, a space or nothing between the parts of a compound.
+Everything that is compared (headers, codes, titles, enumeration values) goes through these
+functions first; the text as written is kept separately for display.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_LETTERS = str.maketrans(
+    {
+        "ي": "ی",
+        "ك": "ک",
+        "ى": "ی",
+        "ة": "ه",
+        "ۀ": "ه",
+        "أ": "ا",
+        "إ": "ا",
+        "ٱ": "ا",
+        "ؤ": "و",
+        "\u200c": " ",  # ZWNJ counts as a space
+        "\u200d": "",
+        "\u200f": "",  # RLM
+        "\u200e": "",  # LRM
+        "\ufeff": "",  # BOM / ZWNBSP
+        "\u00a0": " ",
+    }
+)
+_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+_TATWEEL = "\u0640"
+_SPACES = re.compile(r"\s+")
+
+
+def latin_digits(text: str) -> str:
+    """Persian and Arabic-Indic digits become Latin; nothing else changes."""
+    return text.translate(_DIGITS)
+
+
+def _drop_marks(text: str) -> str:
+    # Arabic diacritics (harakat, tanwin, shadda, superscript alef) are combining marks.
+    return "".join(ch for ch in text if not unicodedata.combining(ch) and ch != _TATWEEL)
+
+
+def normalize_text(text: str) -> str:
+    """Letters and digits unified, marks dropped, ZWNJ as space, white space collapsed."""
+    text = unicodedata.normalize("NFC", str(text))
+    text = _drop_marks(text.translate(_LETTERS)).translate(_DIGITS)
+    return _SPACES.sub(" ", text).strip()
+
+
+def normalize_key(text: str) -> str:
+    """The form headers, codes and enumeration values are compared in: no spaces, lower case."""
+    return normalize_text(text).replace(" ", "").casefold()

@@ -1,0 +1,1 @@
+"""SHACL validation on the store (issue 3)."""

@@ -1,0 +1,1 @@
+"""Data package: the ontology files of Khadamat, found through khadamat.resources."""

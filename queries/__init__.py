@@ -1,0 +1,1 @@
+"""Data package: the queries files of Khadamat, found through khadamat.resources."""

@@ -1,0 +1,1 @@
+"""Data package: the shapes files of Khadamat, found through khadamat.resources."""
