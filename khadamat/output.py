@@ -39,7 +39,9 @@ def _width(text: str) -> int:
     return sum(0 if unicodedata.combining(c) or c in "\u200c\u200d\u200e\u200f" else 1 for c in text)
 
 
-def render(rows: Sequence[Mapping[str, Any]], fmt: str = "table", columns: Sequence[str] | None = None) -> str:
+def render(
+    rows: Sequence[Mapping[str, Any]], fmt: str = "table", columns: Sequence[str] | None = None
+) -> str:
     """Rows as a table, JSON (a list of objects) or CSV, in the given column order."""
     cols = list(columns) if columns else list(dict.fromkeys(k for r in rows for k in r))
     data = [{c: plain(r.get(c)) for c in cols} for r in rows]

@@ -157,16 +157,17 @@ class OxigraphStore:
             if lines:
                 body.append(f"GRAPH {_nt(graph)} {{\n" + "\n".join(lines) + "\n}")
         for quad in extra:
-            body.append(
-                f"GRAPH {_nt(quad.graph_name)} {{ {_nt(quad.subject)} {_nt(quad.predicate)} {_nt(quad.object)} . }}"
-            )
+            triple = f"{_nt(quad.subject)} {_nt(quad.predicate)} {_nt(quad.object)} ."
+            body.append(f"GRAPH {_nt(quad.graph_name)} {{ {triple} }}")
         update = "".join(parts) + ("INSERT DATA {\n" + "\n".join(body) + "\n}" if body else "")
         if update:
             self._store.update(update)
 
     def close(self) -> None:
+        """Flush and release the store (RocksDB holds a lock on the directory until then)."""
         if self.path is not None and not self._read_only:
             self._store.flush()
+        del self._store
 
     # Reference graphs ------------------------------------------------------------------
     def ensure_reference_graphs(self) -> None:
