@@ -8,6 +8,10 @@ killed load never leaves a half-written catalog behind.
 from __future__ import annotations
 
 import hashlib
+import itertools
+import os
+import shutil
+import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -47,6 +51,7 @@ class Store(Protocol):
         bindings: Bindings | None = None,
         default_graph: Sequence[NamedNode] | None = None,
         named_graphs: Sequence[NamedNode] | None = None,
+        base_iri: str | None = None,
     ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples: ...
     def replace_graphs(
         self, graphs: Mapping[NamedNode, Iterable[Triple]], extra: Iterable[Quad] = ()
@@ -72,14 +77,17 @@ class OxigraphStore:
         self.minter = minter
         self.path = path
         self._read_only = read_only
+        # On disk the RocksDB database lives in a generation folder that `path/active` points at
+        # (see _replace_by_generation); a folder holding RocksDB directly is opened as it is.
+        self._data_dir = None if path is None else _data_dir(path, create=not read_only)
         try:
             if path is None:
                 self._store = ox.Store()
             elif read_only:
-                self._store = ox.Store.read_only(str(path))
+                self._store = ox.Store.read_only(str(self._data_dir))
             else:
-                path.mkdir(parents=True, exist_ok=True)
-                self._store = ox.Store(str(path))
+                self._store = ox.Store(str(self._data_dir))
+                _remove_orphans(path, self._data_dir)
         except OSError as exc:
             raise StoreError(f"cannot open the store at {path}: {exc}") from exc
 
@@ -90,9 +98,13 @@ class OxigraphStore:
         bindings: Bindings | None = None,
         default_graph: Sequence[NamedNode] | None = None,
         named_graphs: Sequence[NamedNode] | None = None,
+        base_iri: str | None = None,
     ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
-        """Run any query; without a dataset description the default graph is the union of all graphs."""
-        kwargs: dict[str, object] = {"substitutions": _substitutions(bindings)}
+        """Run any query; without a dataset description the default graph is the union of all graphs.
+
+        `base_iri` resolves relative IRIs of the query (the SPARQL endpoint passes its own URL).
+        """
+        kwargs: dict[str, object] = {"substitutions": _substitutions(bindings), "base_iri": base_iri}
         if default_graph:
             kwargs["default_graph"] = list(default_graph)
         else:
@@ -147,9 +159,22 @@ class OxigraphStore:
     ) -> None:
         """Drop each graph and write its new triples, plus `extra` quads, in one transaction.
 
-        SPARQL Update runs atomically in pyoxigraph (RocksDB transaction): either every graph is
-        replaced and the provenance written, or, on any error or kill, nothing changes.
+        Small writes are one SPARQL Update, which pyoxigraph runs as one RocksDB transaction.
+        Large ones (a national catalog: millions of triples, where one update string or one
+        `extend` transaction needs several GB and minutes) are bulk-loaded into a private copy of
+        the database that then replaces the live one by an atomic rename. Either way every graph
+        is replaced and the provenance written, or, on any error or kill, nothing changes.
         """
+        graphs = {g: list(t) for g, t in graphs.items()}
+        extra = list(extra)
+        size = sum(len(t) for t in graphs.values()) + len(extra)
+        if size >= BULK_THRESHOLD and self._data_dir is not None and self.path is not None \
+                and self._data_dir.parent == self.path:
+            self._replace_by_generation(graphs, extra)
+        else:
+            self._replace_by_update(graphs, extra)
+
+    def _replace_by_update(self, graphs: Mapping[NamedNode, list[Triple]], extra: list[Quad]) -> None:
         parts: list[str] = [f"DROP SILENT GRAPH {_nt(g)} ;\n" for g in graphs]
         body: list[str] = []
         for graph, triples in graphs.items():
@@ -162,6 +187,57 @@ class OxigraphStore:
         update = "".join(parts) + ("INSERT DATA {\n" + "\n".join(body) + "\n}" if body else "")
         if update:
             self._store.update(update)
+
+    def _replace_by_generation(self, graphs: Mapping[NamedNode, list[Triple]], extra: list[Quad]) -> None:
+        """Write the new database beside the live one, then switch to it with one rename.
+
+        The new database is either a copy of the live one (hard links) with the replaced graphs
+        removed, or, when those graphs are a large part of the store (removing quads costs about
+        ten times more than bulk-loading them), a fresh one bulk-loaded with every kept graph.
+        It is private until `active` points at it, so it needs no transaction. A kill before the
+        switch leaves an orphan folder (removed at the next open), a kill after it leaves the old
+        one (removed likewise): never a half-written store.
+        """
+        assert self.path is not None and self._data_dir is not None
+        new_dir = self.path / f"{_GENERATION}{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        removed = sum(1 for g in graphs for _ in self._store.quads_for_pattern(None, None, None, g))
+        rebuild = removed * _REMOVE_COST > len(self._store) - removed
+        self._store.flush()
+        try:
+            if rebuild:
+                copy = ox.Store(str(new_dir))
+                kept = [g for g in self._store.named_graphs() if g not in graphs]
+                for graph in kept:
+                    copy.add_graph(graph)
+                _bulk(copy, (q for g in [*kept, ox.DefaultGraph()]
+                             for q in self._store.quads_for_pattern(None, None, None, g)))
+            else:
+                self._store.backup(str(new_dir))
+                copy = ox.Store(str(new_dir))
+                for graph in graphs:
+                    if copy.contains_named_graph(graph):
+                        copy.remove_graph(graph)
+            _bulk(copy, itertools.chain(
+                (Quad(t.subject, t.predicate, t.object, g) for g, triples in graphs.items() for t in triples),
+                extra,
+            ))
+            for graph in graphs:  # an empty new graph stays a named graph, as after DROP + INSERT
+                copy.add_graph(graph)
+            copy.flush()
+            del copy  # closes the RocksDB instance and releases its lock
+        except BaseException:
+            shutil.rmtree(new_dir, ignore_errors=True)
+            raise
+        old_dir = self._data_dir
+        _point_active(self.path, new_dir)
+        del self._store
+        self._store = ox.Store(str(new_dir))
+        self._data_dir = new_dir
+        shutil.rmtree(old_dir, ignore_errors=True)
+
+    def add_quads(self, quads: Iterable[Quad]) -> None:
+        """Insert quads as they are (validation sandboxes copy a store into memory with this)."""
+        self._store.extend(quads)
 
     def close(self) -> None:
         """Flush and release the store (RocksDB holds a lock on the directory until then)."""
@@ -193,6 +269,78 @@ class OxigraphStore:
         for quad in self._store.quads_for_pattern(graph, _CONTENT_HASH, None, graph):
             return quad.object.value
         return None
+
+
+# Large writes go through a database copy (see OxigraphStore._replace_by_generation).
+BULK_THRESHOLD = 20_000  # quads
+_BULK_CHUNK = 500_000  # quads per bulk_extend call: bounds the bulk loader's memory
+_REMOVE_COST = 10  # removing a quad costs about this many bulk-loaded quads (measured, pyoxigraph 0.5)
+_ACTIVE = "active"
+_GENERATION = "gen-"
+
+
+def _data_dir(root: Path, create: bool) -> Path:
+    """The RocksDB folder of a store directory: what `active` points at, or the root itself for a
+    store written before generations (or by plain pyoxigraph)."""
+    link = root / _ACTIVE
+    if link.is_symlink() or link.exists():
+        return root / os.readlink(link)
+    if root.exists() and any(root.iterdir()):
+        return root
+    if not create:
+        raise StoreError(f"no store at {root}: run `khadamat load` first")
+    root.mkdir(parents=True, exist_ok=True)
+    first = root / f"{_GENERATION}{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    first.mkdir()
+    _point_active(root, first)
+    return first
+
+
+def _bulk(store: ox.Store, quads: Iterable[Quad]) -> None:
+    """bulk_extend in chunks, so that neither Python nor the bulk loader holds everything at once."""
+    iterator = iter(quads)
+    while chunk := list(itertools.islice(iterator, _BULK_CHUNK)):
+        store.bulk_extend(chunk)
+
+
+def _point_active(root: Path, target: Path) -> None:
+    """Atomically make `root/active` point at `target` (rename of a fresh symlink), durably."""
+    temporary = root / f".{_ACTIVE}-{uuid.uuid4().hex[:12]}"
+    os.symlink(target.name, temporary)
+    os.replace(temporary, root / _ACTIVE)
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove_orphans(root: Path, active: Path) -> None:
+    """Generation folders left by a killed load (or an old generation not yet removed)."""
+    if active.parent != root:
+        return
+    for entry in root.iterdir():
+        if entry.name.startswith(f".{_ACTIVE}-"):
+            entry.unlink(missing_ok=True)
+        elif entry.name.startswith(_GENERATION) and entry != active and not _writer_alive(entry.name):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _writer_alive(name: str) -> bool:
+    """True when the process that made this generation folder is still running (a load in progress)."""
+    try:
+        pid = int(name[len(_GENERATION):].split("-", 1)[0])
+    except ValueError:
+        return False
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _existing(package: str, names: Sequence[str]) -> list[Path]:

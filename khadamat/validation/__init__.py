@@ -1,1 +1,72 @@
-"""SHACL validation on the store (issue 3)."""
+"""SHACL validation on the store (issue 3).
+
+`validate()` runs the shapes of shapes/*.ttl, compiled to SPARQL (khadamat.validation.compiler),
+on the whole store, on one agency (with its affiliates), or on a submission that is not loaded
+yet: the submission's graphs are validated together with what the store holds, in an in-memory
+copy, so that nothing is written before the auditor has seen the findings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from pyoxigraph import NamedNode
+
+from khadamat.namespaces import KH, ORG
+from khadamat.store import Store
+from khadamat.validation.engine import Finding, LegalSource, Validator, scope_subjects
+from khadamat.validation.enrich import enrich
+from khadamat.validation.report import Report
+from khadamat.validation.sandbox import overlay
+
+if TYPE_CHECKING:
+    from khadamat.loader import Submission
+
+
+class UnknownAgency(ValueError):
+    """The agency code names no agency in the store."""
+
+
+def agency_scope(store: Store, code: str, with_affiliates: bool = False) -> list[NamedNode]:
+    """The named graphs of an agency, and of every agency below it when `with_affiliates`."""
+    agency = store.minter.agency(code)
+    if not store.ask(f"ASK {{ {agency} <{KH}agencyCode> ?code }}"):
+        raise UnknownAgency(f"no agency with code '{code}' in the store")
+    graphs = {store.minter.agency_graph(code)}
+    if with_affiliates:
+        rows = store.select(
+            f"SELECT DISTINCT ?code WHERE {{ ?child <{ORG}subOrganizationOf>+ {agency} ; <{KH}agencyCode> ?code }}"
+        )
+        graphs |= {store.minter.agency_graph(r["code"].value) for r in rows}
+    return sorted(graphs, key=str)
+
+
+def validate(
+    store: Store,
+    *,
+    agency: str | None = None,
+    with_affiliates: bool = False,
+    submission: Submission | None = None,
+    on_date: dt.date | None = None,
+) -> Report:
+    """Validate the store, one agency's graphs, or a submission with the store as its context."""
+    day = on_date or dt.date.today()
+    target: Store = store
+    scope_graphs: list[NamedNode] | None = None
+    description = "store"
+    if submission is not None:
+        target = overlay(store, submission)
+        scope_graphs = list(submission.graphs)
+        description = "submission: " + ", ".join(str(p) for p in submission.sources)
+    if agency is not None:
+        agency_graphs = agency_scope(target, agency, with_affiliates)
+        scope_graphs = agency_graphs if scope_graphs is None else [g for g in scope_graphs if g in agency_graphs]
+        description = f"agency {agency}" + (" with affiliates" if with_affiliates else "")
+    validator = Validator(target)
+    scope = scope_subjects(target, scope_graphs) if scope_graphs is not None else None
+    findings = enrich(target, validator.graph, validator.run(scope, day))
+    return Report(findings, day, validator.graph, description)
+
+
+__all__ = ["Finding", "LegalSource", "Report", "UnknownAgency", "Validator", "validate"]

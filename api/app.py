@@ -1,0 +1,132 @@
+"""The application factory: one FastAPI app over one store per worker process.
+
+The store opens read-only by default. Why: uvicorn's `--workers N` runs N processes, and
+RocksDB lets only one process open a store read-write; read-only opens can be many. The price
+(pyoxigraph documents it): opening read-only while another process writes is undefined, and a
+read-only store does not see later writes. So `khadamat load` runs while the server is stopped,
+or the server is restarted after a load. `--read-write` (one worker only) opens the store the
+ordinary way for a server that must see loads made through it later; the app never writes.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
+
+from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from khadamat.api import browse, library, pages, sparql, ui, validate
+from khadamat.api.app_paths import PACKAGE_DIR
+from khadamat.api.config import ApiConfig
+from khadamat.api.execution import QueryTimeout
+from khadamat.api.respond import ApiError, error_response
+
+from khadamat import __version__
+from khadamat.config import Settings
+from khadamat.store import Store, StoreError, open_store
+
+DESCRIPTION = """
+Khadamat (خدمات) — the service architecture of Iran's executive agencies as a knowledge graph.
+
+* **Architects**: the SPARQL 1.1 endpoint `/sparql` and the query editor `/query`.
+* **Auditors**: `/validate` (upload a workbook, or check a loaded agency), `/gaps`, `/duplicates`.
+* **Citizens and developers**: `/services`, `/agencies`, `/laws` — every service traced to its legal basis.
+  Entity IRIs under the base dereference to pages (browsers) or Turtle / JSON-LD (linked-data clients).
+"""
+
+
+def open_server_store(settings: Settings, config: ApiConfig) -> Store:
+    """The worker's store: read-only unless configured read-write (see the module docstring)."""
+    if config.read_write:
+        return open_store(settings)
+    if not settings.store_dir.is_dir() or not any(settings.store_dir.iterdir()):
+        raise StoreError(
+            f"no store at {settings.store_dir}: load a catalog first (khadamat load --store "
+            f"{settings.store_dir} …) or start with --read-write to create an empty one"
+        )
+    return open_store(settings, read_only=True)
+
+
+def base_path(base: str) -> str:
+    """The path part of the base IRI, where entity pages are served (`/id/` for `http://h/id/`)."""
+    path = urlsplit(base).path or "/"
+    return path if path.endswith("/") else path + "/"
+
+
+def create_app(
+    settings: Settings | None = None, config: ApiConfig | None = None, store: Store | None = None
+) -> FastAPI:
+    """Build the app. Without `store`, each worker opens the configured store at start-up."""
+    settings = settings or Settings.from_env()
+    config = config or ApiConfig.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = store is None
+        app.state.store = open_server_store(settings, config) if own else store
+        try:
+            yield
+        finally:
+            if own:
+                app.state.store.close()
+                app.state.store = None
+                gc.collect()  # drop pyoxigraph's handle now, so the store directory is free
+
+    app = FastAPI(
+        title="Khadamat",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.config = config
+    if store is not None:
+        app.state.store = store
+    if config.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(config.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Accept", "Content-Type"],
+            expose_headers=["X-Khadamat-Truncated", "X-Khadamat-Result-Limit"],
+        )
+    _include_routers(app)
+
+    @app.get("/health", include_in_schema=False)
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
+    # Last: with a base like http://host/ the pages cover every path the app does not serve.
+    app.include_router(pages.make_router(base_path(settings.base)))
+    return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    app.include_router(sparql.router)
+    app.include_router(browse.router)
+    app.include_router(validate.router)
+    app.include_router(library.router)
+    app.include_router(ui.router)
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(QueryTimeout, _timeout)
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc)
+
+
+async def _timeout(request: Request, exc: Exception) -> Response:
+    return JSONResponse(
+        {"detail": str(exc), "detail_fa": "پرسش از زمان مجاز بیشتر طول کشید و متوقف شد"}, status_code=503
+    )
+
+
+def create_app_from_env() -> FastAPI:
+    """uvicorn factory for `khadamat serve`: every worker builds its app from the environment."""
+    return create_app(Settings.from_env(), ApiConfig.from_env())

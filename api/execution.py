@@ -1,0 +1,92 @@
+"""Running store queries off the event loop, within a time limit and a result cap.
+
+pyoxigraph releases the GIL while it evaluates, so queries run in anyio's worker threads and
+the event loop keeps serving other requests. pyoxigraph cannot cancel a running query, so the
+limit is enforced twice:
+
+* cooperatively, inside the worker thread: solutions and triples are pulled one by one from
+  pyoxigraph's lazy iterator and the deadline is checked between them, so a query that streams
+  (most SELECT/CONSTRUCT without ORDER BY or aggregates) really stops at the limit;
+* on the event loop: the request stops waiting at the limit and answers 503. A query that
+  spends all its time before its first solution (a sort, a GROUP BY over everything) keeps its
+  thread busy until pyoxigraph returns — the thread cannot be killed. That is the known
+  limitation; the thread limiter bounds how many such threads can pile up.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import anyio
+import anyio.to_thread
+import pyoxigraph as ox
+
+T = TypeVar("T")
+
+# At most this many store queries run at once per worker process; the rest wait their turn.
+_LIMITER: anyio.CapacityLimiter | None = None
+
+
+class QueryTimeout(Exception):
+    """The query ran past the configured time limit."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            f"the query ran longer than the time limit of {seconds:g} s and was stopped; "
+            "narrow it (add LIMIT, filters or a more specific pattern) or ask the operator "
+            "to raise --query-timeout"
+        )
+        self.seconds = seconds
+
+
+def _limiter() -> anyio.CapacityLimiter:
+    global _LIMITER
+    if _LIMITER is None:
+        _LIMITER = anyio.CapacityLimiter(8)
+    return _LIMITER
+
+
+async def run_limited(func: Callable[[], T], timeout: float) -> T:
+    """Run `func` in a worker thread; raise QueryTimeout when it is not done within `timeout`."""
+    try:
+        with anyio.fail_after(timeout):
+            return await anyio.to_thread.run_sync(func, abandon_on_cancel=True, limiter=_limiter())
+    except TimeoutError as exc:
+        raise QueryTimeout(timeout) from exc
+
+
+@dataclass
+class Materialized:
+    """A query's answer pulled out of pyoxigraph, at most `limit` rows or triples of it."""
+
+    kind: str  # "solutions" | "boolean" | "graph"
+    variables: list[str] = field(default_factory=list)
+    solutions: list[ox.QuerySolution] = field(default_factory=list)
+    triples: list[ox.Triple] = field(default_factory=list)
+    boolean: bool = False
+    truncated: bool = False
+
+
+def materialize(
+    result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples, limit: int, deadline: float, timeout: float
+) -> Materialized:
+    """Pull up to `limit` items from a lazy result, checking the deadline between items."""
+    if isinstance(result, ox.QueryBoolean):
+        return Materialized("boolean", boolean=bool(result))
+    if isinstance(result, ox.QuerySolutions):
+        out = Materialized("solutions", variables=[v.value for v in result.variables])
+        items: list = out.solutions
+    else:
+        out = Materialized("graph")
+        items = out.triples
+    for count, item in enumerate(result):
+        if count >= limit:
+            out.truncated = True
+            break
+        if count % 256 == 0 and time.monotonic() > deadline:
+            raise QueryTimeout(timeout)
+        items.append(item)
+    return out

@@ -1,0 +1,43 @@
+"""Answers of the browse API: JSON by default, JSON-LD or Turtle (or N-Triples) by Accept.
+
+Routes build the JSON and, lazily, the triples that say the same thing; this module picks
+which one the client gets and writes clear 404 / 300 answers in English and Persian.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pyoxigraph as ox
+from fastapi import Request
+from fastapi.responses import JSONResponse, Response
+from khadamat.api.negotiation import choose
+from khadamat.api.results import serialize_triples
+
+API_TYPES = ["application/json", "application/ld+json", "text/turtle", "application/n-triples"]
+
+
+class ApiError(Exception):
+    """An answer other than 200, with a message for people in English and Persian."""
+
+    def __init__(self, status: int, message: str, message_fa: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = {"detail": message, "detail_fa": message_fa, **extra}
+
+
+def error_response(exc: ApiError) -> JSONResponse:
+    return JSONResponse(exc.body, status_code=exc.status)
+
+
+async def negotiated(
+    request: Request, body: Any, triples: Callable[[], Awaitable[list[ox.Triple]]] | None = None
+) -> Response:
+    """`body` as JSON, or the RDF from `triples()` when the client prefers JSON-LD / Turtle."""
+    offered = API_TYPES if triples is not None else API_TYPES[:1]
+    media = choose(request.headers.get("accept"), offered) or "application/json"
+    if media == "application/json" or triples is None:
+        return JSONResponse(body, headers={"Vary": "Accept"})
+    data = serialize_triples(await triples(), media)
+    return Response(data, media_type=media, headers={"Vary": "Accept"})

@@ -1,0 +1,90 @@
+"""`khadamat query FILE.rq|NAME [--param k=v]… [--format table|json|csv]`: run any library query.
+
+A query of queries/ by name (`khadamat queries` lists them), or any `.rq` file by path; parameters
+by their grlc names (`--param threshold=0.8 --param agency=agency/MIN`). IRI parameters take an
+absolute IRI or a path under the base; dates take Jalali or ISO. Exit 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping, Sequence
+
+from pyoxigraph import NamedNode
+
+from khadamat.output import FORMATS, render
+from khadamat.querylib import QueryError, QuerySpec, columns, resolve, run_query
+from khadamat.store import Term
+
+
+def add_parser(subparsers: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
+    parser = subparsers.add_parser(
+        "query",
+        parents=[parent],
+        help="run a query of the library by name, or a .rq file — اجرای پرس‌وجو",
+        description=(
+            "Run a SPARQL query of the library (see `khadamat queries`) or any .rq file, with grlc "
+            "parameters given as --param name=value. اجرای یک پرس‌وجوی کتابخانه با پارامترها."
+        ),
+    )
+    parser.add_argument("query", metavar="FILE.rq|NAME", help="a library query name or a .rq path")
+    add_param_option(parser)
+    add_format_option(parser)
+    parser.set_defaults(run=run)
+
+
+def add_param_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--param", "-p", action="append", default=[], metavar="NAME=VALUE",
+                        help="a query parameter (repeatable)")
+
+
+def add_format_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+
+
+def parse_params(items: Sequence[str]) -> dict[str, str]:
+    """`name=value` strings as a mapping; a malformed item is a QueryError."""
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise QueryError(f"--param expects NAME=VALUE, got {item!r}")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def for_display(rows: Sequence[Mapping[str, Term]], base: str, fmt: str) -> list[dict[str, object]]:
+    """Rows for the terminal table: IRIs under the base shortened to their path, to fit a screen."""
+    if fmt != "table":
+        return [dict(r) for r in rows]
+    return [
+        {k: v.value[len(base):] if isinstance(v, NamedNode) and v.value.startswith(base) else v
+         for k, v in row.items()}
+        for row in rows
+    ]
+
+
+def print_rows(spec: QuerySpec, rows: Sequence[Mapping[str, Term]], base: str, fmt: str) -> None:
+    print(render(for_display(rows, base, fmt), fmt, columns(spec) or None))
+
+
+def run(args: argparse.Namespace) -> int:
+    from khadamat.commands.stats import open_existing_store
+
+    try:
+        spec = resolve(args.query)
+        params = parse_params(args.param)
+    except QueryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    store = open_existing_store(args)
+    if store is None:
+        return 2
+    try:
+        rows = run_query(store, spec, params)
+    except QueryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print_rows(spec, rows, store.minter.base, args.format)
+    return 0
