@@ -19,7 +19,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from khadamat.api import browse, library, pages, sparql, ui, validate
+from khadamat.api import browse, catalog_index, library, pages, sparql, ui, validate
 from khadamat.api.app_paths import PACKAGE_DIR
 from khadamat.api.config import ApiConfig
 from khadamat.api.execution import QueryTimeout
@@ -68,6 +68,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = store is None
         app.state.store = open_server_store(settings, config) if own else store
+        catalog_index.start(app, app.state.store)  # read the browse index in the background
         try:
             yield
         finally:

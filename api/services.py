@@ -9,15 +9,15 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from khadamat.api import sparql_files
-from khadamat.api.deps import in_thread, select, store_of
+from khadamat.api.catalog_index import CatalogIndex, Item, agency_json, index_of
+from khadamat.api.deps import select
 from khadamat.api.lookup import agency_node, describe, describe_graph, item_by_id
 from khadamat.api.respond import ApiError, negotiated
 from khadamat.api.views import local_name, properties, text, value
 
 from khadamat.jalali import DateFormatError, parse_date
-from khadamat.namespaces import DCT, KH, XSD, khc
+from khadamat.namespaces import DCT, KH, XSD
 from khadamat.normalize import normalize_text
-from khadamat.store import Term
 
 router = APIRouter(tags=["Services"])
 
@@ -35,48 +35,41 @@ class ELevel(StrEnum):
     online = "online"
 
 
-def _bindings(
-    agency: ox.NamedNode | None,
-    affiliates: bool,
-    audience: Audience | None,
-    e_level: ELevel | None,
-    verified_since: str | None,
-    q: str | None,
-) -> dict[str, Term]:
-    bindings: dict[str, Any] = {}
-    if agency is not None:
-        bindings["_tree" if affiliates else "_agency"] = agency
-    if audience is not None:
-        bindings["_audience"] = khc(f"audience-{audience.value}")
-    if e_level is not None:
-        bindings["_eLevel"] = khc(f"e-level-{e_level.value}")
-    if verified_since:
-        try:
-            since = parse_date(verified_since)
-        except DateFormatError as exc:
-            raise ApiError(422, str(exc), f"تاریخ «{verified_since}» معتبر نیست") from exc
-        bindings["_since"] = ox.Literal(since.isoformat(), datatype=ox.NamedNode(XSD + "date"))
-    if q and normalize_text(q):
-        bindings["_q"] = ox.Literal(normalize_text(q))
-    return bindings
+def _since(verified_since: str | None) -> str | None:
+    if not verified_since:
+        return None
+    try:
+        return parse_date(verified_since).isoformat()
+    except DateFormatError as exc:
+        raise ApiError(422, str(exc), f"تاریخ «{verified_since}» معتبر نیست") from exc
 
 
-def _summary(row: dict[str, Any]) -> dict[str, Any]:
-    service_id = text(row.get("serviceId"))
+def _summary(index: CatalogIndex, item: Item) -> dict[str, Any]:
+    verified = item.verified_on
     return {
-        "iri": row["item"].value,
-        "kind": "task" if row["class"].value == KH + "Task" else "service",
-        "service_id": service_id,
-        "title": text(row.get("title")),
-        "agency": {
-            "code": text(row.get("agencyCode")),
-            "iri": text(row.get("provider")),
-            "name": text(row.get("agencyName")),
-        },
-        "e_level": local_name(row["eLevel"].value).removeprefix("e-level-") if row.get("eLevel") else None,
-        "verified_on": value(row.get("verifiedOn")),
-        "url": f"/services/{service_id}" if service_id else None,
+        "iri": item.iri,
+        "kind": item.kind,
+        "service_id": item.service_id,
+        "title": item.title,
+        "agency": agency_json(index, item.provider),
+        "e_level": item.e_level,
+        "verified_on": None
+        if verified is None
+        else value(ox.Literal(verified, datatype=ox.NamedNode(XSD + "date"))),
+        "url": f"/services/{item.service_id}" if item.service_id else None,
     }
+
+
+def _triples(items: list[Item]) -> list[ox.Triple]:
+    out = []
+    for item in items:
+        node = ox.NamedNode(item.iri)
+        out.append(ox.Triple(node, ox.NamedNode(DCT + "title"), ox.Literal(item.title, language="fa")))
+        if item.service_id:
+            out.append(ox.Triple(node, ox.NamedNode(KH + "serviceId"), ox.Literal(item.service_id)))
+        if item.provider:
+            out.append(ox.Triple(node, ox.NamedNode(KH + "provider"), ox.NamedNode(item.provider)))
+    return out
 
 
 @router.get("/services", summary="List services and tasks, filtered and paged")
@@ -104,24 +97,21 @@ async def list_services(
 ) -> Response:
     """Card items with their ID, title, provider and electronic level; `total` counts all matches."""
     node = await agency_node(request, agency) if agency else None
-    bindings = _bindings(node, affiliates, audience, e_level, verified_since, q)
-    rows = await select(request, sparql_files.text("services"), bindings)
-    seen: dict[str, dict[str, Any]] = {}
-    for row in rows:  # an item with two labels of its provider appears twice: keep the first
-        seen.setdefault(row["item"].value, row)
-    items = list(seen.values())
+    index = await index_of(request)
+    text = normalize_text(q) if q else None
+    items = index.select(
+        agency=node.value if node else None,
+        affiliates=affiliates,
+        audience=audience.value if audience else None,
+        e_level=e_level.value if e_level else None,
+        since=_since(verified_since),
+        text=text or None,
+    )
     window = items[(page - 1) * size : page * size]
-    body = {"total": len(items), "page": page, "size": size, "items": [_summary(r) for r in window]}
+    body = {"total": len(items), "page": page, "size": size, "items": [_summary(index, i) for i in window]}
 
     async def triples() -> list[ox.Triple]:
-        out = []
-        for r in window:
-            out.append(ox.Triple(r["item"], ox.NamedNode(DCT + "title"), r["title"]))
-            if r.get("serviceId"):
-                out.append(ox.Triple(r["item"], ox.NamedNode(KH + "serviceId"), r["serviceId"]))
-            if r.get("provider"):
-                out.append(ox.Triple(r["item"], ox.NamedNode(KH + "provider"), r["provider"]))
-        return out
+        return _triples(window)
 
     return await negotiated(request, body, triples)
 
@@ -244,7 +234,5 @@ async def get_legal_basis(
 
 
 async def count_for_agency(request: Request, agency: ox.NamedNode, affiliates: bool) -> int:
-    store = store_of(request)
-    key = "_tree" if affiliates else "_agency"
-    rows = await in_thread(request, lambda: store.select(sparql_files.text("services"), {key: agency}))
-    return len({r["item"].value for r in rows})
+    index = await index_of(request)
+    return len(index.select(agency=agency.value, affiliates=affiliates))

@@ -29,9 +29,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from khadamat.loader.submission import load_submission
+
 from khadamat.commands.duplicates import find_duplicates
 from khadamat.config import Settings
-from khadamat.loader.submission import load_submission
 from khadamat.output import plain
 from khadamat.store import OxigraphStore, open_store
 
@@ -58,7 +59,8 @@ class Pair:
 
 def read_pairs(path: Path = PAIRS) -> list[Pair]:
     with path.open(encoding="utf-8", newline="") as f:
-        return [Pair(r["title_a"], r["title_b"], r["label"] == "duplicate", r["variant"]) for r in csv.DictReader(f)]
+        rows = list(csv.DictReader(f))
+    return [Pair(r["title_a"], r["title_b"], r["label"] == "duplicate", r["variant"]) for r in rows]
 
 
 def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
@@ -176,7 +178,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             assert isinstance(rows, list)
             print(f"{key}: {len(rows)} pair(s) reported at the default threshold")
             for r in rows:
-                print(f"  {r['score']:.3f} {r['a']} {r['b']} [{r['reason']}]\n     {r['titleA']}\n     {r['titleB']}")
+                print(f"  {r['score']:.3f} {r['a']} {r['b']} [{r['reason']}]")
+                print(f"     {r['titleA']}\n     {r['titleB']}")
     return 0
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import quote
 
 from pyoxigraph import NamedNode
@@ -18,6 +19,7 @@ from khadamat.normalize import normalize_text
 _SAFE = "-._~!$&'()*+,;=:@"
 
 
+@lru_cache(maxsize=1 << 16)  # pure; the same codes are minted for every row
 def segment(value: str) -> str:
     """A normalized code as one IRI path segment: spaces become '-', reserved characters are escaped."""
     text = normalize_text(value).replace(" ", "-")

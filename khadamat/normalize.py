@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _LETTERS = str.maketrans(
     {
@@ -45,6 +46,7 @@ def _drop_marks(text: str) -> str:
     return "".join(ch for ch in text if not unicodedata.combining(ch) and ch != _TATWEEL)
 
 
+@lru_cache(maxsize=1 << 16)  # pure; a load normalizes the same cells over and over
 def normalize_text(text: str) -> str:
     """Letters and digits unified, marks dropped, ZWNJ as space, white space collapsed."""
     text = unicodedata.normalize("NFC", str(text))
@@ -52,6 +54,7 @@ def normalize_text(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+@lru_cache(maxsize=1 << 16)
 def normalize_key(text: str) -> str:
     """The form headers, codes and enumeration values are compared in: no spaces, lower case."""
     return normalize_text(text).replace(" ", "").casefold()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -273,7 +274,7 @@ class OxigraphStore:
 
 # Large writes go through a database copy (see OxigraphStore._replace_by_generation).
 BULK_THRESHOLD = 20_000  # quads
-_BULK_CHUNK = 500_000  # quads per bulk_extend call: bounds the bulk loader's memory
+_BULK_CHUNK = 250_000  # quads per bulk_extend call: bounds the bulk loader's memory
 _REMOVE_COST = 10  # removing a quad costs about this many bulk-loaded quads (measured, pyoxigraph 0.5)
 _ACTIVE = "active"
 _GENERATION = "gen-"
@@ -286,7 +287,7 @@ def _data_dir(root: Path, create: bool) -> Path:
     if link.is_symlink() or link.exists():
         return root / os.readlink(link)
     if root.exists() and any(root.iterdir()):
-        return root
+        return _migrate(root) if create and (root / "CURRENT").exists() else root
     if not create:
         raise StoreError(f"no store at {root}: run `khadamat load` first")
     root.mkdir(parents=True, exist_ok=True)
@@ -294,6 +295,29 @@ def _data_dir(root: Path, create: bool) -> Path:
     first.mkdir()
     _point_active(root, first)
     return first
+
+
+_ROCKSDB_FILE = re.compile(
+    r"^(CURRENT|IDENTITY|LOCK|LOG(\.old\..*)?|MANIFEST-\d+|OPTIONS-\d+|\d+\.(sst|log|blob))$"
+)
+
+
+def _migrate(root: Path) -> Path:
+    """Move a store written before generations (RocksDB directly in `root`) into its first
+    generation, so that large writes can switch atomically. Left as it is if it cannot be opened."""
+    target = root / f"{_GENERATION}{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    try:
+        legacy = ox.Store(str(root))
+        legacy.backup(str(target))
+        del legacy
+    except OSError:
+        shutil.rmtree(target, ignore_errors=True)
+        return root
+    _point_active(root, target)
+    for entry in root.iterdir():
+        if entry.is_file() and _ROCKSDB_FILE.match(entry.name):
+            entry.unlink()
+    return target
 
 
 def _bulk(store: ox.Store, quads: Iterable[Quad]) -> None:

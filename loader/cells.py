@@ -19,7 +19,7 @@ from pyoxigraph import NamedNode
 
 from khadamat.jalali import DateFormatError, parse_date
 from khadamat.namespaces import KHC, SKOS
-from khadamat.normalize import latin_digits, normalize_key, normalize_text
+from khadamat.normalize import latin_digits, normalize_key
 from khadamat.resources import data_path
 
 
@@ -125,8 +125,11 @@ def parse_digits(raw: object) -> str:
 
 
 def parse_code(raw: object) -> str:
-    """A code (agency, mission, law, license, office): the text as written, trimmed."""
-    return normalize_text(cell_text(raw) or "")
+    """A code (agency, mission, law, license, office): the text as written, trimmed.
+
+    Codes are compared with normalize_key and minted into IRIs by khadamat.iris, both of which
+    normalize; the literal keeps what the agency wrote."""
+    return cell_text(raw) or ""
 
 
 def parse_iri(raw: object) -> NamedNode:
@@ -139,8 +142,10 @@ def parse_iri(raw: object) -> NamedNode:
         raise CellError("a web address (e.g. https://www.example.ir)", raw) from exc
 
 
-ITEM_KINDS = {normalize_key(k): v for k, v in (
-    ("خدمت", "Service"), ("service", "Service"), ("وظیفه", "Task"), ("task", "Task"))}
+ITEM_KINDS = {
+    normalize_key(k): v
+    for k, v in (("خدمت", "Service"), ("service", "Service"), ("وظیفه", "Task"), ("task", "Task"))
+}
 
 
 def parse_item_kind(raw: object) -> str:
@@ -169,7 +174,7 @@ class Enumerations:
             if not isinstance(subject, NamedNode) or not subject.value.startswith(KHC):
                 continue
             if predicate == in_scheme:
-                schemes[subject] = obj.value[len(KHC):]
+                schemes[subject] = obj.value[len(KHC) :]
             elif predicate in spellings:
                 names.setdefault(subject, []).append(obj.value)
                 if predicate == pref_label and getattr(obj, "language", None) == "fa":
@@ -178,7 +183,7 @@ class Enumerations:
             index = self.by_scheme.setdefault(scheme, {})
             for name in names.get(concept, []):
                 index.setdefault(normalize_key(name), concept)
-            label = shown.get(concept) or next(iter(names.get(concept, [])), concept.value[len(KHC):])
+            label = shown.get(concept) or next(iter(names.get(concept, [])), concept.value[len(KHC) :])
             self.labels.setdefault(scheme, []).append(label)
 
     def lookup(self, scheme: str, raw: object) -> NamedNode:

@@ -42,7 +42,8 @@ class SubmissionError(Exception):
 
     def __str__(self) -> str:
         count = len(self.errors)
-        head = f"the submission has {count} error{'s' if count != 1 else ''} (خطا در {count} مورد); nothing was loaded"
+        plural = "s" if count != 1 else ""
+        head = f"the submission has {count} error{plural} (خطا در {count} مورد); nothing was loaded"
         return "\n".join([head, *(str(e) for e in self.errors)])
 
     def by_file(self) -> dict[str, list[InputError]]:
@@ -51,6 +52,5 @@ class SubmissionError(Exception):
         for error in self.errors:
             groups.setdefault(error.file, []).append(error)
         return {
-            file: sorted(groups[file], key=lambda e: (e.sheet or "", e.row or 0))
-            for file in sorted(groups)
+            file: sorted(groups[file], key=lambda e: (e.sheet or "", e.row or 0)) for file in sorted(groups)
         }

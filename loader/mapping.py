@@ -10,9 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from pyoxigraph import NamedNode, Triple
-
-from khadamat.iris import Minter
 from khadamat.loader import vocab as V
 from khadamat.loader.columns import (
     AGENCIES,
@@ -26,6 +23,9 @@ from khadamat.loader.columns import (
 )
 from khadamat.loader.resolve import UNIT_KINDS, Agency, Registry
 from khadamat.loader.sheets import ErrorSink, ParsedSheet, Row
+from pyoxigraph import NamedNode, Triple
+
+from khadamat.iris import Minter
 from khadamat.namespaces import CPSV, KHC
 from khadamat.normalize import normalize_key, normalize_text
 from khadamat.titles import title_tokens
@@ -35,21 +35,44 @@ Progress = Callable[[str, int, int], None]
 
 # services columns written the same way: cell value → one triple per value.
 SERVICE_COLUMNS: dict[str, NamedNode] = {
-    "nature": K.nature, "description": V.DESCRIPTION, "recipients": K.recipients,
-    "audience": K.audience, "subtypes": K.subtype, "life_events": K.lifeEvent, "trigger": K.trigger,
-    "channels": K.channel, "offices": K.inPersonOffices, "counter_offices": K.counterOfficeCount,
-    "e_level": K.electronicLevel, "in_person_reason": K.inPersonReason,
-    "annual_recipients": K.annualRecipients, "scope": K.scope, "frequency": K.frequency,
-    "duration_days": K.durationDays, "direct_cost": K.directCost, "full_cost": K.fullCost,
-    "inter_agency": K.declaredInterAgency, "authentication": K.authentication,
-    "benefits": K.benefits, "problems": K.problems, "conditions": K.conditions,
-    "provider_unit": K.providerUnit, "referral_place": K.referralPlace,
-    "response_place": K.responsePlace, "average_time": K.averageTime,
-    "counter_actions": K.counterActions, "tariff": K.tariff, "steps": K.steps,
-    "start_electronic": K.startElectronic, "production_electronic": K.productionElectronic,
-    "delivery_electronic": K.deliveryElectronic, "system": K.system,
-    "office_automation": K.officeAutomationOnly, "smart_level": K.maturityLevel,
-    "general_unit": K.generalUnit, "verified_on": K.verifiedOn,
+    "nature": K.nature,
+    "description": V.DESCRIPTION,
+    "recipients": K.recipients,
+    "audience": K.audience,
+    "subtypes": K.subtype,
+    "life_events": K.lifeEvent,
+    "trigger": K.trigger,
+    "channels": K.channel,
+    "offices": K.inPersonOffices,
+    "counter_offices": K.counterOfficeCount,
+    "e_level": K.electronicLevel,
+    "in_person_reason": K.inPersonReason,
+    "annual_recipients": K.annualRecipients,
+    "scope": K.scope,
+    "frequency": K.frequency,
+    "duration_days": K.durationDays,
+    "direct_cost": K.directCost,
+    "full_cost": K.fullCost,
+    "inter_agency": K.declaredInterAgency,
+    "authentication": K.authentication,
+    "benefits": K.benefits,
+    "problems": K.problems,
+    "conditions": K.conditions,
+    "provider_unit": K.providerUnit,
+    "referral_place": K.referralPlace,
+    "response_place": K.responsePlace,
+    "average_time": K.averageTime,
+    "counter_actions": K.counterActions,
+    "tariff": K.tariff,
+    "steps": K.steps,
+    "start_electronic": K.startElectronic,
+    "production_electronic": K.productionElectronic,
+    "delivery_electronic": K.deliveryElectronic,
+    "system": K.system,
+    "office_automation": K.officeAutomationOnly,
+    "smart_level": K.maturityLevel,
+    "general_unit": K.generalUnit,
+    "verified_on": K.verifiedOn,
 }
 PUBLIC_SERVICE = NamedNode(CPSV + "PublicService")
 INQUIRY_CLASS = {KHC + "inquiry-instant": K.InstantInquiry, KHC + "inquiry-process": K.ProcessInquiry}
@@ -69,14 +92,15 @@ class ServiceEntry:
 class Mapper:
     """Turns the parsed sheets of one submission into the content of its named graphs."""
 
-    def __init__(self, minter: Minter, registry: Registry, sink: ErrorSink, progress: Progress | None) -> None:
+    def __init__(
+        self, minter: Minter, registry: Registry, sink: ErrorSink, progress: Progress | None
+    ) -> None:
         self.minter = minter
         self.reg = registry
         self.sink = sink
         self.progress = progress
         self.graphs: dict[NamedNode, list[Triple]] = {}
         self.listed_agencies: set[str] = set()  # keys of agencies with a row in an agencies sheet
-        self.mission_agencies: set[str] = set()  # keys of agencies with a row in a missions sheet
         self.services: dict[str, ServiceEntry] = {}  # by IRI
         self.by_service_id: dict[str, list[ServiceEntry]] = {}
 
@@ -93,7 +117,9 @@ class Mapper:
             return None
         agency = self.reg.agency(code)
         if agency is None:
-            self.sink.cell(row, spec.column(key), "the code of an agency in the agencies sheet or already loaded", code)
+            self.sink.cell(
+                row, spec.column(key), "the code of an agency in the agencies sheet or already loaded", code
+            )
         return agency
 
     def _legal_refs(self, row: Row, spec: SheetSpec, key: str) -> list[NamedNode]:
@@ -102,13 +128,22 @@ class Mapper:
             try:
                 node = self.reg.legal_node(reference)
             except ValueError:
-                self.sink.cell(row, spec.column(key), "a legal reference CODE, CODE:ARTICLE or CODE:ARTICLE:PART", reference)
+                self.sink.cell(
+                    row,
+                    spec.column(key),
+                    "a legal reference CODE, CODE:ARTICLE or CODE:ARTICLE:PART",
+                    reference,
+                )
                 continue
             if node is None:
                 self.sink.cell(
-                    row, spec.column(key),
-                    "a legal reference to an instrument, article or part of the built-in corpus, the laws sheet "
-                    "or an earlier submission", reference)
+                    row,
+                    spec.column(key),
+                    "a legal reference to an instrument, article or part of the built-in corpus, "
+                    "the laws sheet "
+                    "or an earlier submission",
+                    reference,
+                )
             else:
                 nodes.append(node)
         return nodes
@@ -129,16 +164,20 @@ class Mapper:
                     continue
                 key = normalize_key(code)
                 if key in seen:
-                    self.sink.cell(row, AGENCIES.column("code"),
-                                   f"a unique agency code; already on row {seen[key].number} of {seen[key].file}", code)
+                    self.sink.cell(
+                        row,
+                        AGENCIES.column("code"),
+                        f"a unique agency code; already on row {seen[key].number} of {seen[key].file}",
+                        code,
+                    )
                     continue
                 seen[key] = row
                 kind = row.values.get("kind")
-                is_unit = kind is not None and kind.value[len(KHC):] in UNIT_KINDS
+                is_unit = kind is not None and kind.value[len(KHC) :] in UNIT_KINDS
                 parent = row.values.get("parent")
                 agency = self.reg.add_agency(code, normalize_key(parent) if parent else None, is_unit)
                 self.listed_agencies.add(key)
-                self.reg.replace(agency.graph)
+                self.reg.claim(agency.graph, "agency")
                 registered.append((row, agency))
         return registered
 
@@ -146,16 +185,23 @@ class Mapper:
         for row, agency in registered:
             parent = self._agency_ref(row, AGENCIES, "parent")
             if agency.is_unit and row.values.get("parent") is None:
-                self.sink.cell(row, AGENCIES.column("parent"),
-                               "the code of the agency this provincial or county unit belongs to")
+                self.sink.cell(
+                    row,
+                    AGENCIES.column("parent"),
+                    "the code of the agency this provincial or county unit belongs to",
+                )
             if parent is not None and self._cycle(agency):
-                self.sink.cell(row, AGENCIES.column("parent"), "a parent that is not the agency itself or one of its units",
-                               row.values.get("parent"))
+                self.sink.cell(
+                    row,
+                    AGENCIES.column("parent"),
+                    "a parent that is not the agency itself or one of its units",
+                    row.values.get("parent"),
+                )
             out, s = self._out(agency.graph), agency.iri
             kind = row.values.get("kind")
             types = [K.ExecutiveAgency]
             if agency.is_unit and kind is not None:
-                types += [K.AgencyUnit, UNIT_CLASS[kind.value[len(KHC):]]]
+                types += [K.AgencyUnit, UNIT_CLASS[kind.value[len(KHC) :]]]
             out += [Triple(s, V.TYPE, t) for t in types]
             out += [
                 Triple(s, K.agencyCode, V.string(agency.code)),
@@ -204,22 +250,31 @@ class Mapper:
                 if self.reg.snapshot.legal.get(self.minter.law(code).value) == corpus:
                     # A built-in instrument: a row may restate what the corpus holds, nothing more.
                     if self.reg.snapshot.legal.get(node.value) != corpus:
-                        self.sink.cell(row, LAWS.column("article" if article else "code"),
-                                       f"a code of your own: {code} is a built-in instrument and this article or "
-                                       "part is not in the built-in corpus", article or code)
+                        self.sink.cell(
+                            row,
+                            LAWS.column("article" if article else "code"),
+                            f"a code of your own: {code} is a built-in instrument and this article or "
+                            "part is not in the built-in corpus",
+                            article or code,
+                        )
                     continue
                 if node.value in seen_nodes:
                     other = seen_nodes[node.value]
-                    self.sink.cell(row, LAWS.column("part" if part else "article" if article else "code"),
-                                   f"one row per instrument, article or part; already on row {other.number}",
-                                   part or article or code)
+                    self.sink.cell(
+                        row,
+                        LAWS.column("part" if part else "article" if article else "code"),
+                        f"one row per instrument, article or part; already on row {other.number}",
+                        part or article or code,
+                    )
                     continue
                 seen_nodes[node.value] = row
                 is_first = key not in first_rows
                 if is_first:
                     first_rows[key] = row
                     if "title" not in row.values:
-                        self.sink.cell(row, LAWS.column("title"), "the title of the instrument on its first row")
+                        self.sink.cell(
+                            row, LAWS.column("title"), "the title of the instrument on its first row"
+                        )
                 self.reg.replace(self.minter.law_graph(code))
                 defined.add(node.value)
                 defined.add(self.minter.law(code).value)
@@ -238,7 +293,9 @@ class Mapper:
             return self.minter.article(code, article)
         return self.minter.law(code)
 
-    def _write_law_row(self, code: str, article: str | None, part: str | None, row: Row, instrument_row: bool) -> None:
+    def _write_law_row(
+        self, code: str, article: str | None, part: str | None, row: Row, instrument_row: bool
+    ) -> None:
         out = self._out(self.minter.law_graph(code))
         law = self.minter.law(code)
         values = row.values
@@ -261,31 +318,39 @@ class Mapper:
             return
         art = self.minter.article(code, article)
         out += [
-            Triple(art, V.TYPE, K.Article), Triple(art, K.articleNumber, V.string(normalize_text(article))),
-            Triple(law, V.HAS_PART, art), Triple(art, V.IS_PART_OF, law),
+            Triple(art, V.TYPE, K.Article),
+            Triple(art, K.articleNumber, V.string(normalize_text(article))),
+            Triple(law, V.HAS_PART, art),
+            Triple(art, V.IS_PART_OF, law),
         ]
         target = art
         if part is not None:
             target = self.minter.article_part(code, article, part)
             out += [
-                Triple(target, V.TYPE, K.ArticlePart), Triple(target, K.partLabel, V.fa(part)),
-                Triple(art, V.HAS_PART, target), Triple(target, V.IS_PART_OF, art),
+                Triple(target, V.TYPE, K.ArticlePart),
+                Triple(target, K.partLabel, V.fa(part)),
+                Triple(art, V.HAS_PART, target),
+                Triple(target, V.IS_PART_OF, art),
             ]
         out.append(Triple(target, K.sourceRow, V.string(row.source)))
         if "text" in values:
             out.append(Triple(target, K.text, V.fa(values["text"])))
 
     # which graphs the submission replaces ----------------------------------------------
-    def claim_graphs(self, missions: Iterable[ParsedSheet], services: Iterable[ParsedSheet],
-                     licenses: Iterable[ParsedSheet]) -> None:
-        """Every agency with a mission, service or license row gets its graph replaced."""
-        for sheets, key in ((missions, "agency"), (services, "agency"), (licenses, "agency")):
+    def claim_graphs(
+        self,
+        missions: Iterable[ParsedSheet],
+        services: Iterable[ParsedSheet],
+        licenses: Iterable[ParsedSheet],
+    ) -> None:
+        """Every agency with a mission, service or license row gets that part of its graph replaced."""
+        for sheets, section in ((missions, "missions"), (services, "services"), (licenses, "licenses")):
             for sheet in sheets:
                 for row in sheet.rows:
-                    code = row.values.get(key)
+                    code = row.values.get("agency")
                     agency = self.reg.agency(code) if code else None
                     if agency is not None:
-                        self.reg.replace(agency.graph)
+                        self.reg.claim(agency.graph, section)
 
     # missions ------------------------------------------------------------------------
     def register_missions(self, sheets: Iterable[ParsedSheet]) -> dict[str, Row]:
@@ -299,19 +364,24 @@ class Mapper:
                     continue
                 key = normalize_key(code)
                 if key in seen:
-                    self.sink.cell(row, MISSIONS.column("code"),
-                                   f"a unique mission code; already on row {seen[key].number} of {seen[key].file}", code)
+                    self.sink.cell(
+                        row,
+                        MISSIONS.column("code"),
+                        f"a unique mission code; already on row {seen[key].number} of {seen[key].file}",
+                        code,
+                    )
                     continue
                 stored = self.reg.snapshot.missions.get(key)
-                if stored is not None and self.reg.kept(stored[2]):
-                    self.sink.cell(row, MISSIONS.column("code"),
-                                   "a unique mission code; it is already loaded for another agency", code)
+                if stored is not None and self.reg.kept(stored[2], "missions"):
+                    self.sink.cell(
+                        row,
+                        MISSIONS.column("code"),
+                        "a unique mission code; it is already loaded for another agency",
+                        code,
+                    )
                     continue
                 seen[key] = row
                 found[key] = row
-                agency = row.values.get("agency")
-                if agency is not None:
-                    self.mission_agencies.add(normalize_key(agency))
         return found
 
     def write_missions(self, sheets: Iterable[ParsedSheet], registered: dict[str, Row]) -> None:
@@ -349,9 +419,13 @@ class Mapper:
                 if sid is not None:
                     if (akey, sid) in seen_ids:
                         first = seen_ids[(akey, sid)]
-                        self.sink.cell(row, SERVICES.column("service_id"),
-                                       f"a service ID used once per agency; already on row {first.number} of {first.file}",
-                                       sid)
+                        self.sink.cell(
+                            row,
+                            SERVICES.column("service_id"),
+                            f"a service ID used once per agency; already on row {first.number} "
+                            f"of {first.file}",
+                            sid,
+                        )
                         continue
                     seen_ids[(akey, sid)] = row
                     iri = self.minter.service(self.reg.owner(agency).code, sid)
@@ -395,22 +469,36 @@ class Mapper:
         for code in row.values.get("missions", []):
             mission = self.reg.mission(code)
             if mission is None:
-                self.sink.cell(row, SERVICES.column("missions"),
-                               "the code of a mission in the missions sheet or already loaded", code)
+                self.sink.cell(
+                    row,
+                    SERVICES.column("missions"),
+                    "the code of a mission in the missions sheet or already loaded",
+                    code,
+                )
             else:
                 found.append(mission)
         return found
 
-    def _write_card(self, out: list[Triple], s: NamedNode, row: Row, agency: Agency,
-                    missions: list[NamedNode], laws: list[NamedNode]) -> None:
+    def _write_card(
+        self,
+        out: list[Triple],
+        s: NamedNode,
+        row: Row,
+        agency: Agency,
+        missions: list[NamedNode],
+        laws: list[NamedNode],
+    ) -> None:
         values = row.values
         title = values["title"]
         norm = normalize_text(title)
         kind = K.Task if values.get("item_kind") == "Task" else K.Service
         out += [
-            Triple(s, V.TYPE, kind), Triple(s, V.TYPE, K.CardItem),
-            Triple(s, V.TITLE, V.fa(title)), Triple(s, K.normalizedTitle, V.string(norm)),
-            Triple(s, K.provider, agency.iri), Triple(s, K.sourceRow, V.string(row.source)),
+            Triple(s, V.TYPE, kind),
+            Triple(s, V.TYPE, K.CardItem),
+            Triple(s, V.TITLE, V.fa(title)),
+            Triple(s, K.normalizedTitle, V.string(norm)),
+            Triple(s, K.provider, agency.iri),
+            Triple(s, K.sourceRow, V.string(row.source)),
         ]
         out += [Triple(s, K.titleToken, V.string(token)) for token in title_tokens(title)]
         if agency.is_unit:
@@ -437,8 +525,11 @@ class Mapper:
         out += [Triple(s, K.legalBasis, law) for law in laws]
         for n, document in enumerate(values.get("documents", []), start=1):
             evidence = self.minter.evidence(s, n)
-            out += [Triple(s, K.requiresEvidence, evidence), Triple(evidence, V.TYPE, K.Evidence),
-                    Triple(evidence, V.TITLE, V.fa(document))]
+            out += [
+                Triple(s, K.requiresEvidence, evidence),
+                Triple(evidence, V.TYPE, K.Evidence),
+                Triple(evidence, V.TITLE, V.fa(document)),
+            ]
 
     def _parent_service(self, agency: Agency, pid: str) -> NamedNode | None:
         """The parent by ID: under the same owner first, else the one service anywhere with that ID."""
@@ -446,7 +537,9 @@ class Mapper:
         if same_owner.value in self.services or self.reg.stored_service_graph(same_owner.value):
             return same_owner
         candidates = {e.iri.value for e in self.by_service_id.get(pid, [])}
-        candidates |= {i for i in self.reg.snapshot.services_by_id.get(pid, []) if self.reg.stored_service_graph(i)}
+        candidates |= {
+            i for i in self.reg.snapshot.services_by_id.get(pid, []) if self.reg.stored_service_graph(i)
+        }
         return NamedNode(candidates.pop()) if len(candidates) == 1 else None
 
     # inquiries, licenses, counters ------------------------------------------------------
@@ -456,8 +549,12 @@ class Mapper:
             return []
         entries = self.by_service_id.get(sid, [])
         if not entries:
-            self.sink.cell(row, spec.column("service_id"),
-                           "the service ID of a service in this submission's services sheet", sid)
+            self.sink.cell(
+                row,
+                spec.column("service_id"),
+                "the service ID of a service in this submission's services sheet",
+                sid,
+            )
         return entries
 
     def write_inquiries(self, sheets: Iterable[ParsedSheet]) -> None:
@@ -474,12 +571,17 @@ class Mapper:
                     q = self.minter.inquiry(entry.iri, n)
                     out = self._out(entry.graph)
                     out += [
-                        Triple(q, V.TYPE, K.Inquiry), Triple(q, K.inquiryOf, entry.iri),
-                        Triple(q, V.TITLE, V.fa(row.values["title"])), Triple(q, K.answeredBy, agency.iri),
+                        Triple(q, V.TYPE, K.Inquiry),
+                        Triple(q, K.inquiryOf, entry.iri),
+                        Triple(q, V.TITLE, V.fa(row.values["title"])),
+                        Triple(q, K.answeredBy, agency.iri),
                         Triple(q, K.sourceRow, V.string(row.source)),
                     ]
                     if kind is not None:
-                        out += [Triple(q, K.inquiryKind, kind), Triple(q, V.TYPE, INQUIRY_CLASS.get(kind.value, K.Inquiry))]
+                        out += [
+                            Triple(q, K.inquiryKind, kind),
+                            Triple(q, V.TYPE, INQUIRY_CLASS.get(kind.value, K.Inquiry)),
+                        ]
 
     def write_licenses(self, sheets: Iterable[ParsedSheet]) -> None:
         seen: dict[str, Row] = {}
@@ -491,9 +593,15 @@ class Mapper:
                     continue
                 key = normalize_key(code)
                 stored = self.reg.snapshot.licenses.get(key)
-                if key in seen or (stored is not None and self.reg.kept(stored)):
-                    where = f"row {seen[key].number} of {seen[key].file}" if key in seen else "another agency's data"
-                    self.sink.cell(row, LICENSES.column("code"), f"a unique license code; already in {where}", code)
+                if key in seen or (stored is not None and self.reg.kept(stored, "licenses")):
+                    where = (
+                        f"row {seen[key].number} of {seen[key].file}"
+                        if key in seen
+                        else "another agency's data"
+                    )
+                    self.sink.cell(
+                        row, LICENSES.column("code"), f"a unique license code; already in {where}", code
+                    )
                     continue
                 seen[key] = row
                 if agency is None or "title" not in row.values:
@@ -501,8 +609,10 @@ class Mapper:
                 lic = self.minter.license(code)
                 out = self._out(agency.graph)
                 out += [
-                    Triple(lic, V.TYPE, K.License), Triple(lic, K.licenseCode, V.string(code)),
-                    Triple(lic, V.TITLE, V.fa(row.values["title"])), Triple(lic, K.issuedBy, agency.iri),
+                    Triple(lic, V.TYPE, K.License),
+                    Triple(lic, K.licenseCode, V.string(code)),
+                    Triple(lic, V.TITLE, V.fa(row.values["title"])),
+                    Triple(lic, K.issuedBy, agency.iri),
                     Triple(lic, K.sourceRow, V.string(row.source)),
                 ]
                 if "service_id" in row.values:
@@ -522,32 +632,48 @@ class Mapper:
                 details = tuple(row.values.get(k) for k in ("office_name", "province", "county", "address"))
                 first = offices.setdefault(key, (row, details))
                 if first[1] != details:
-                    self.sink.cell(row, COUNTERS.column("office_code"),
-                                   f"one name, province, county and address per office code; row {first[0].number} "
-                                   "gives other ones", code)
+                    self.sink.cell(
+                        row,
+                        COUNTERS.column("office_code"),
+                        f"one name, province, county and address per office code; row {first[0].number} "
+                        "gives other ones",
+                        code,
+                    )
                     continue
                 for entry in entries:
                     if (entry.iri.value, key) in delegations:
-                        self.sink.cell(row, COUNTERS.column("office_code"),
-                                       f"each service delegated once to an office; already on row "
-                                       f"{delegations[(entry.iri.value, key)].number}", code)
+                        self.sink.cell(
+                            row,
+                            COUNTERS.column("office_code"),
+                            f"each service delegated once to an office; already on row "
+                            f"{delegations[(entry.iri.value, key)].number}",
+                            code,
+                        )
                         continue
                     delegations[(entry.iri.value, key)] = row
                     self._write_delegation(entry, code, row, written)
 
-    def _write_delegation(self, entry: ServiceEntry, code: str, row: Row, written: set[tuple[str, str]]) -> None:
+    def _write_delegation(
+        self, entry: ServiceEntry, code: str, row: Row, written: set[tuple[str, str]]
+    ) -> None:
         out = self._out(entry.graph)
         office = self.minter.counter_office(code)
         if (entry.graph.value, office.value) not in written:
             written.add((entry.graph.value, office.value))
             out += [Triple(office, V.TYPE, K.CounterOffice), Triple(office, K.officeCode, V.string(code))]
-            for key, predicate, make in (("office_name", V.PREF_LABEL, V.fa), ("province", K.province, V.string),
-                                         ("county", K.county, V.string), ("address", K.address, V.fa)):
+            for key, predicate, make in (
+                ("office_name", V.PREF_LABEL, V.fa),
+                ("province", K.province, V.string),
+                ("county", K.county, V.string),
+                ("address", K.address, V.fa),
+            ):
                 if key in row.values:
                     out.append(Triple(office, predicate, make(row.values[key])))
         delegation = self.minter.delegation(entry.iri, code)
         out += [
-            Triple(delegation, V.TYPE, K.Delegation), Triple(delegation, K.delegatedService, entry.iri),
-            Triple(delegation, K.counterOffice, office), Triple(entry.iri, K.delegation, delegation),
+            Triple(delegation, V.TYPE, K.Delegation),
+            Triple(delegation, K.delegatedService, entry.iri),
+            Triple(delegation, K.counterOffice, office),
+            Triple(entry.iri, K.delegation, delegation),
             Triple(delegation, K.sourceRow, V.string(row.source)),
         ]

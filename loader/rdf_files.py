@@ -10,20 +10,24 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyoxigraph as ox
-from pyoxigraph import DefaultGraph, NamedNode, RdfFormat, Triple
-
-from khadamat.iris import Minter
 from khadamat.loader import vocab as V
 from khadamat.loader.errors import InputError
 from khadamat.loader.sheets import ErrorSink
+from pyoxigraph import DefaultGraph, NamedNode, RdfFormat, Triple
+
+from khadamat.iris import Minter
 
 FORMATS: dict[str, RdfFormat] = {
-    ".ttl": RdfFormat.TURTLE, ".nt": RdfFormat.N_TRIPLES, ".nq": RdfFormat.N_QUADS,
-    ".trig": RdfFormat.TRIG, ".jsonld": RdfFormat.JSON_LD,
+    ".ttl": RdfFormat.TURTLE,
+    ".nt": RdfFormat.N_TRIPLES,
+    ".nq": RdfFormat.N_QUADS,
+    ".trig": RdfFormat.TRIG,
+    ".jsonld": RdfFormat.JSON_LD,
 }
 SUFFIXES = tuple(FORMATS)
-AGENCY_CLASSES = frozenset(V.K.__getattr__(n).value for n in ("ExecutiveAgency", "AgencyUnit", "ProvincialUnit",
-                                                                "CountyUnit"))
+AGENCY_CLASSES = frozenset(
+    V.K.__getattr__(n).value for n in ("ExecutiveAgency", "AgencyUnit", "ProvincialUnit", "CountyUnit")
+)
 
 
 def rdf_format(path: Path) -> RdfFormat | None:
@@ -32,13 +36,22 @@ def rdf_format(path: Path) -> RdfFormat | None:
 
 def _agency_graph(path: Path, triples: list[Triple], minter: Minter, sink: ErrorSink) -> NamedNode | None:
     agencies = {t.subject for t in triples if t.predicate == V.TYPE and t.object.value in AGENCY_CLASSES}
-    codes = {t.subject: t.object.value for t in triples if t.predicate == V.K.agencyCode and t.subject in agencies}
+    codes = {
+        t.subject: t.object.value for t in triples if t.predicate == V.K.agencyCode and t.subject in agencies
+    }
     if len(agencies) != 1 or not codes:
         found = ", ".join(sorted(a.value for a in agencies)) or "none"
-        sink.add(InputError(path.name, None, None, None,
-                            "triples about exactly one agency (a kh:ExecutiveAgency with its kh:agencyCode), so "
-                            f"that they go to its graph; found {len(agencies)} ({found}). Use N-Quads or TriG to "
-                            "name the graph of each triple"))
+        sink.add(
+            InputError(
+                path.name,
+                None,
+                None,
+                None,
+                "triples about exactly one agency (a kh:ExecutiveAgency with its kh:agencyCode), so "
+                f"that they go to its graph; found {len(agencies)} ({found}). Use N-Quads or TriG to "
+                "name the graph of each triple",
+            )
+        )
         return None
     return minter.agency_graph(next(iter(codes.values())))
 
@@ -55,7 +68,9 @@ def read_rdf_file(path: Path, minter: Minter, sink: ErrorSink) -> dict[NamedNode
             elif isinstance(quad.graph_name, NamedNode):
                 graphs.setdefault(quad.graph_name, []).append(quad.triple)
             else:
-                sink.add(InputError(path.name, None, None, None, "named graphs named by IRIs, not blank nodes"))
+                sink.add(
+                    InputError(path.name, None, None, None, "named graphs named by IRIs, not blank nodes")
+                )
                 return {}
     except (SyntaxError, ValueError, OSError) as exc:
         sink.add(InputError(path.name, None, None, None, f"a valid {fmt.name} file ({exc})"))
@@ -75,8 +90,15 @@ def read_rdf_files(paths: list[Path], minter: Minter, sink: ErrorSink) -> dict[N
     for path in paths:
         for graph, triples in read_rdf_file(path, minter, sink).items():
             if graph in owner:
-                sink.add(InputError(path.name, None, None, None,
-                                    f"each graph in one file; {graph.value} is also in {owner[graph].name}"))
+                sink.add(
+                    InputError(
+                        path.name,
+                        None,
+                        None,
+                        None,
+                        f"each graph in one file; {graph.value} is also in {owner[graph].name}",
+                    )
+                )
                 continue
             owner[graph] = path
             merged[graph] = triples

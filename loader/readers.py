@@ -14,7 +14,9 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
 
+from khadamat.loader import xlsx
 from khadamat.loader.errors import InputError
 
 Cell = str | int | float | bool | object | None
@@ -90,7 +92,9 @@ def read_csv_file(path: Path, errors: list[InputError]) -> RawSheet | None:
     """One CSV file as a sheet named after its file stem; None (and an error) if unreadable."""
     data = path.read_bytes()
     if not data.strip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n"):
-        errors.append(InputError(path.name, path.stem, None, None, "a header row and data rows; the file is empty"))
+        errors.append(
+            InputError(path.name, path.stem, None, None, "a header row and data rows; the file is empty")
+        )
         return None
     try:
         text = decode_text(data)
@@ -114,12 +118,41 @@ def read_csv_file(path: Path, errors: list[InputError]) -> RawSheet | None:
 def read_csv_folder(folder: Path, errors: list[InputError]) -> tuple[list[RawSheet], list[Source]]:
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".csv" and p.is_file())
     if not files:
-        errors.append(InputError(folder.name, None, None, None, "a folder of .csv files (services.csv, …); found none"))
+        errors.append(
+            InputError(folder.name, None, None, None, "a folder of .csv files (services.csv, …); found none")
+        )
     sheets = [s for p in files if (s := read_csv_file(p, errors)) is not None]
     return sheets, [Source(p, sha256_of(p)) for p in files]
 
 
+def _sheet_from_rows(file: str, title: str, rows, progress: Progress | None) -> RawSheet:
+    """A raw sheet from (row number, cells) pairs; row 1 is the header (an empty one if missing)."""
+    sheet: RawSheet | None = None
+    for number, cells in rows:
+        if sheet is None:
+            sheet = RawSheet(file, title, _clean_header(list(cells)) if number == 1 else [])
+            if number == 1:
+                continue
+        if not _is_blank(cells):
+            sheet.rows.append((number, cells))
+        if progress and number % 5000 == 0:
+            progress(f"reading {file}: {title}", number, 0)
+    return sheet or RawSheet(file, title, [])
+
+
 def read_xlsx(path: Path, errors: list[InputError], progress: Progress | None = None) -> list[RawSheet]:
+    """Every sheet of a workbook: with the fast streaming reader, or openpyxl when it declines."""
+    try:
+        return [
+            _sheet_from_rows(path.name, title, rows, progress) for title, rows in xlsx.read_workbook(path)
+        ]
+    except (xlsx.UnsupportedWorkbook, ParseError, KeyError, ValueError, IndexError, zipfile.BadZipFile):
+        return read_xlsx_openpyxl(path, errors, progress)
+
+
+def read_xlsx_openpyxl(
+    path: Path, errors: list[InputError], progress: Progress | None = None
+) -> list[RawSheet]:
     """Every sheet of a workbook, read in openpyxl's read-only mode (streams large files)."""
     import openpyxl
 

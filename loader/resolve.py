@@ -17,6 +17,10 @@ from khadamat.normalize import normalize_key
 from khadamat.store import Store
 
 UNIT_KINDS = frozenset({"agency-kind-provincial-unit", "agency-kind-county-unit"})
+# What a submission may send for an agency; each replaces only the same part of its graph:
+# its node (agencies sheet), its missions, its catalog (services and what hangs on them:
+# inquiries, counter delegations, evidence), its licenses (fed by the national licensing portal).
+SECTIONS = ("agency", "missions", "services", "licenses")
 
 
 @dataclass
@@ -34,7 +38,9 @@ class StoreSnapshot:
     """What the store holds, keyed the way the loader looks things up."""
 
     agencies: dict[str, Agency] = field(default_factory=dict)
-    missions: dict[str, tuple[NamedNode, str, NamedNode]] = field(default_factory=dict)  # key → iri, agency key, graph
+    missions: dict[str, tuple[NamedNode, str, NamedNode]] = field(
+        default_factory=dict
+    )  # key → iri, agency key, graph
     legal: dict[str, NamedNode] = field(default_factory=dict)  # node IRI → graph
     services: dict[str, NamedNode] = field(default_factory=dict)  # service IRI → graph
     services_by_id: dict[str, list[str]] = field(default_factory=dict)
@@ -69,7 +75,9 @@ def read_snapshot(store: Store) -> StoreSnapshot:
         if "parent" in row:
             parents[key] = row["parent"].value
         unit = row.get("unit")
-        snap.agencies[key] = Agency(row["code"].value, row["a"], None, bool(unit and unit.value == "true"), row["g"])
+        snap.agencies[key] = Agency(
+            row["code"].value, row["a"], None, bool(unit and unit.value == "true"), row["g"]
+        )
     for key, parent_iri in parents.items():
         snap.agencies[key].parent = code_of.get(parent_iri)
     for row in _rows(store, _MISSIONS):
@@ -93,6 +101,7 @@ class Registry:
         self.snapshot = snapshot
         self.agencies: dict[str, Agency] = dict(snapshot.agencies)
         self.replaced: set[str] = set()  # IRIs of the graphs the submission replaces
+        self.sent: dict[str, set[str]] = {}  # agency graph IRI → the SECTIONS the submission sends
         self.missions: dict[str, NamedNode] = {}
         self.legal: set[str] = set()
 
@@ -101,8 +110,14 @@ class Registry:
         key = normalize_key(code)
         known = self.snapshot.agencies.get(key)
         code = known.code if known else code  # keep the IRI stable across spellings
-        agency = Agency(code, self.minter.agency(code), parent, is_unit,
-                        self.minter.agency_graph(code), in_submission=True)
+        agency = Agency(
+            code,
+            self.minter.agency(code),
+            parent,
+            is_unit,
+            self.minter.agency_graph(code),
+            in_submission=True,
+        )
         self.agencies[key] = agency
         return agency
 
@@ -121,29 +136,33 @@ class Registry:
         return current
 
     def replace(self, graph: NamedNode) -> None:
+        """A law graph: replaced as a whole."""
         self.replaced.add(graph.value)
 
-    def kept(self, graph: NamedNode) -> bool:
-        """True when a stored graph survives this submission."""
-        return graph.value not in self.replaced
+    def claim(self, graph: NamedNode, section: str) -> None:
+        """An agency graph the submission sends `section` for."""
+        self.replaced.add(graph.value)
+        self.sent.setdefault(graph.value, set()).add(section)
+
+    def kept(self, graph: NamedNode, section: str | None = None) -> bool:
+        """True when stored content of `section` in that graph survives this submission."""
+        if graph.value not in self.replaced:
+            return True
+        sections = self.sent.get(graph.value)
+        return section is not None and sections is not None and section not in sections
 
     # missions and legal nodes --------------------------------------------------------
-    def freeze_store_references(self, submitted_missions: dict[str, NamedNode], submitted_legal: set[str],
-                                mission_agencies: set[str]) -> None:
-        """Missions and legal nodes that resolve: the submission's plus what the store keeps.
-
-        A stored mission survives when its graph is kept, or when its agency sends rows but no
-        agencies-sheet row and no missions (its node and missions are carried over)."""
+    def freeze_store_references(
+        self, submitted_missions: dict[str, NamedNode], submitted_legal: set[str]
+    ) -> None:
+        """Missions and legal nodes that resolve: the submission's plus what the store keeps."""
         self.missions = {
-            key: iri for key, (iri, agency, graph) in self.snapshot.missions.items()
-            if self.kept(graph) or self.carries_missions(agency, mission_agencies)
+            key: iri
+            for key, (iri, _agency, graph) in self.snapshot.missions.items()
+            if self.kept(graph, "missions")
         }
         self.missions.update(submitted_missions)
         self.legal = {iri for iri, graph in self.snapshot.legal.items() if self.kept(graph)} | submitted_legal
-
-    def carries_missions(self, agency_key: str, mission_agencies: set[str]) -> bool:
-        agency = self.agencies.get(agency_key)
-        return agency is not None and not agency.in_submission and agency_key not in mission_agencies
 
     def mission(self, code: str) -> NamedNode | None:
         return self.missions.get(normalize_key(code))
@@ -155,4 +174,4 @@ class Registry:
 
     def stored_service_graph(self, iri: str) -> NamedNode | None:
         graph = self.snapshot.services.get(iri)
-        return graph if graph is not None and self.kept(graph) else None
+        return graph if graph is not None and self.kept(graph, "services") else None

@@ -46,11 +46,20 @@ class ErrorSink:
         self.errors: list[InputError] = []
 
     def cell(self, row: Row, column: Column | None, expected: str, value: object = None) -> None:
-        shown = None if value is None else str(cells.cell_text(value) if not isinstance(value, str) else value)
-        self.errors.append(InputError(
-            row.file, row.sheet, row.number, column.key if column else None, expected, shown,
-            column.header if column else None,
-        ))
+        shown = (
+            None if value is None else str(cells.cell_text(value) if not isinstance(value, str) else value)
+        )
+        self.errors.append(
+            InputError(
+                row.file,
+                row.sheet,
+                row.number,
+                column.key if column else None,
+                expected,
+                shown,
+                column.header if column else None,
+            )
+        )
 
     def add(self, error: InputError) -> None:
         self.errors.append(error)
@@ -101,11 +110,18 @@ def _map_header(raw: RawSheet, spec: SheetSpec, sink: ErrorSink) -> list[Column 
         mapped.append(column)
     for column in spec.columns:
         if column.required and column.key not in seen:
-            sink.cell(probe, column, f"a column {column.key} ({column.header}) in sheet {spec.key}; it is required")
+            sink.cell(
+                probe, column, f"a column {column.key} ({column.header}) in sheet {spec.key}; it is required"
+            )
     return mapped
 
 
-def parse_sheet(raw: RawSheet, spec: SheetSpec, sink: ErrorSink) -> ParsedSheet:
+def parse_sheet(
+    raw: RawSheet,
+    spec: SheetSpec,
+    sink: ErrorSink,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> ParsedSheet:
     """Every row of a sheet with its cells parsed; problems go to the sink, the row still counts."""
     parsed = ParsedSheet(spec, raw.file, raw.name)
     if not raw.header:
@@ -129,10 +145,14 @@ def parse_sheet(raw: RawSheet, spec: SheetSpec, sink: ErrorSink) -> ParsedSheet:
             if column.key not in row.values:
                 sink.cell(row, column, "a value; this cell is required")
         parsed.rows.append(row)
+        if progress and len(parsed.rows) % 5000 == 0:
+            progress(f"parsing {raw.file}: {spec.key}", len(parsed.rows), len(raw.rows))
     return parsed
 
 
-def _parse_cell(row: Row, column: Column, value: object, parse: Callable[[object], Any], sink: ErrorSink) -> None:
+def _parse_cell(
+    row: Row, column: Column, value: object, parse: Callable[[object], Any], sink: ErrorSink
+) -> None:
     if not column.multi:
         try:
             row.values[column.key] = parse(value)

@@ -15,18 +15,26 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pyoxigraph import Literal, NamedNode, Quad, Triple
-
-from khadamat import __version__
 from khadamat.loader import rdf_files
 from khadamat.loader import vocab as V
-from khadamat.loader.columns import AGENCIES, COUNTERS, INQUIRIES, LAWS, LICENSES, MISSIONS, SERVICES, sheet_spec
+from khadamat.loader.columns import (
+    AGENCIES,
+    COUNTERS,
+    INQUIRIES,
+    LAWS,
+    LICENSES,
+    MISSIONS,
+    SERVICES,
+    sheet_spec,
+)
 from khadamat.loader.errors import InputError, SubmissionError
 from khadamat.loader.mapping import Mapper
 from khadamat.loader.readers import RawSheet, Source, read_csv_folder, read_xlsx, sha256_of
-from khadamat.loader.resolve import Registry, read_snapshot
+from khadamat.loader.resolve import SECTIONS, Registry, read_snapshot
 from khadamat.loader.sheets import ErrorSink, ParsedSheet, parse_sheet
-from khadamat.namespaces import sparql_prologue
+from pyoxigraph import Literal, NamedNode, Quad, Triple
+
+from khadamat import __version__
 from khadamat.store import Store
 
 Progress = Callable[[str, int, int], None]
@@ -48,15 +56,20 @@ class Submission:
         return sum(len(t) for t in self.graphs.values())
 
 
-def _read_tabular(paths: Sequence[Path], sink: ErrorSink, progress: Progress | None
-                  ) -> tuple[list[RawSheet], list[Source], list[Path]]:
+def _read_tabular(
+    paths: Sequence[Path], sink: ErrorSink, progress: Progress | None
+) -> tuple[list[RawSheet], list[Source], list[Path]]:
     """Workbooks and CSV folders into raw sheets; RDF paths are returned for rdf_files."""
     sheets: list[RawSheet] = []
     sources: list[Source] = []
     rdf: list[Path] = []
     for path in paths:
         if not path.exists():
-            sink.add(InputError(str(path), None, None, None, "an existing .xlsx file, folder of .csv files or RDF file"))
+            sink.add(
+                InputError(
+                    str(path), None, None, None, "an existing .xlsx file, folder of .csv files or RDF file"
+                )
+            )
         elif path.is_dir():
             found, files = read_csv_folder(path, sink.errors)
             sheets += found
@@ -68,39 +81,52 @@ def _read_tabular(paths: Sequence[Path], sink: ErrorSink, progress: Progress | N
             rdf.append(path)
             sources.append(Source(path, sha256_of(path)))
         else:
-            sink.add(InputError(path.name, None, None, None,
-                                "an .xlsx workbook, a folder of .csv files or an RDF file "
-                                f"({', '.join(rdf_files.SUFFIXES)})"))
+            sink.add(
+                InputError(
+                    path.name,
+                    None,
+                    None,
+                    None,
+                    "an .xlsx workbook, a folder of .csv files or an RDF file "
+                    f"({', '.join(rdf_files.SUFFIXES)})",
+                )
+            )
     return sheets, sources, rdf
 
 
-def _parse_sheets(raw_sheets: list[RawSheet], sink: ErrorSink, progress: Progress | None) -> dict[str, list[ParsedSheet]]:
+def _parse_sheets(
+    raw_sheets: list[RawSheet], sink: ErrorSink, progress: Progress | None
+) -> dict[str, list[ParsedSheet]]:
     parsed: dict[str, list[ParsedSheet]] = {}
     for raw in raw_sheets:
         spec = sheet_spec(raw.name)
         if spec is None:
-            names = ", ".join(f"{s.key} ({s.name})" for s in (AGENCIES, LAWS, MISSIONS, SERVICES, INQUIRIES,
-                                                               LICENSES, COUNTERS))
+            names = ", ".join(
+                f"{s.key} ({s.name})"
+                for s in (AGENCIES, LAWS, MISSIONS, SERVICES, INQUIRIES, LICENSES, COUNTERS)
+            )
             sink.add(InputError(raw.file, raw.name, None, None, f"a sheet named one of {names}", raw.name))
             continue
         if progress:
             progress(f"parsing {raw.file}: {spec.key}", 0, len(raw.rows))
-        parsed.setdefault(spec.key, []).append(parse_sheet(raw, spec, sink))
+        parsed.setdefault(spec.key, []).append(parse_sheet(raw, spec, sink, progress))
     return parsed
 
 
 def _map(parsed: dict[str, list[ParsedSheet]], mapper: Mapper, registry: Registry) -> None:
     """Every sheet in dependency order."""
-    sheets = {spec.key: parsed.get(spec.key, []) for spec in (AGENCIES, LAWS, MISSIONS, SERVICES, INQUIRIES,
-                                                                LICENSES, COUNTERS)}
+    sheets = {
+        spec.key: parsed.get(spec.key, [])
+        for spec in (AGENCIES, LAWS, MISSIONS, SERVICES, INQUIRIES, LICENSES, COUNTERS)
+    }
     registered = mapper.register_agencies(sheets["agencies"])
     mapper.write_agencies(registered)
     laws = mapper.write_laws(sheets["laws"])
     mapper.claim_graphs(sheets["missions"], sheets["services"], sheets["licenses"])
     missions = mapper.register_missions(sheets["missions"])
     registry.freeze_store_references(
-        {key: mapper.minter.mission(row.values["code"]) for key, row in missions.items()}, laws,
-        mapper.mission_agencies)
+        {key: mapper.minter.mission(row.values["code"]) for key, row in missions.items()}, laws
+    )
     mapper.write_missions(sheets["missions"], missions)
     mapper.plan_services(sheets["services"])
     mapper.write_services()
@@ -109,25 +135,42 @@ def _map(parsed: dict[str, list[ParsedSheet]], mapper: Mapper, registry: Registr
     mapper.write_counters(sheets["counters"])
 
 
-_CARRY = """
-SELECT ?s ?p ?o ?g ?agency WHERE { GRAPH ?g { ?s ?p ?o . FILTER(?s = ?agency || EXISTS { ?s a kh:Mission }) } }"""
+def _section(subject: object, types: set[str], agency: NamedNode) -> str:
+    if subject == agency:
+        return "agency"
+    if V.K.Mission.value in types:
+        return "missions"
+    return "licenses" if V.K.License.value in types else "services"
 
 
 def _carry_over(store: Store, mapper: Mapper, registry: Registry) -> None:
-    """An agency that sends rows but no agencies-sheet row keeps its stored node (and missions,
-    when it sends none): the submission replaces its services, not its identity."""
-    for key, agency in registry.agencies.items():
-        if agency.in_submission or agency.graph not in mapper.graphs:
+    """Keep, in each agency graph the submission replaces, the stored parts it sends nothing for.
+
+    An agency listed only to place its units in the hierarchy keeps its catalog; one that sends
+    only services keeps its node and missions (see resolve.SECTIONS)."""
+    by_graph = {a.graph.value: a for a in registry.agencies.values()}
+    for graph_iri, sent in registry.sent.items():
+        agency = by_graph.get(graph_iri)
+        if agency is None or sent.issuperset(SECTIONS):
             continue
-        keep_missions = registry.carries_missions(key, mapper.mission_agencies)
-        for row in store.select(sparql_prologue() + _CARRY, {"g": agency.graph, "agency": agency.iri}):
-            if row["s"] == agency.iri or keep_missions:
-                mapper.graphs[agency.graph].append(Triple(row["s"], row["p"], row["o"]))
+        graph = NamedNode(graph_iri)
+        stored = list(store.quads(graph))
+        types: dict[object, set[str]] = {}
+        for quad in stored:
+            if quad.predicate == V.TYPE:
+                types.setdefault(quad.subject, set()).add(quad.object.value)
+        kept = [
+            quad.triple
+            for quad in stored
+            if _section(quad.subject, types.get(quad.subject, set()), agency.iri) not in sent
+        ]
+        if kept:
+            mapper.graphs.setdefault(graph, []).extend(kept)
 
 
 def _agency_codes(graphs: dict[NamedNode, list[Triple]], store: Store) -> list[str]:
     prefix = store.minter.graph("agency").value + "/"
-    return sorted(g.value[len(prefix):] for g in graphs if g.value.startswith(prefix))
+    return sorted(g.value[len(prefix) :] for g in graphs if g.value.startswith(prefix))
 
 
 def _check_reserved(graphs: dict[NamedNode, list[Triple]], store: Store, sink: ErrorSink) -> None:
@@ -135,13 +178,25 @@ def _check_reserved(graphs: dict[NamedNode, list[Triple]], store: Store, sink: E
     reserved = {minter.ontology_graph, minter.corpus_graph, minter.provenance_graph}
     for graph in graphs:
         if graph in reserved:
-            sink.add(InputError(graph.value, None, None, None,
-                                "data for agency or law graphs; the ontology, corpus and provenance graphs are "
-                                "maintained by Khadamat itself"))
+            sink.add(
+                InputError(
+                    graph.value,
+                    None,
+                    None,
+                    None,
+                    "data for agency or law graphs; the ontology, corpus and provenance graphs are "
+                    "maintained by Khadamat itself",
+                )
+            )
 
 
-def provenance_quads(store: Store, graphs: Sequence[NamedNode], sources: Sequence[Source],
-                     started: dt.datetime, ended: dt.datetime) -> list[Quad]:
+def provenance_quads(
+    store: Store,
+    graphs: Sequence[NamedNode],
+    sources: Sequence[Source],
+    started: dt.datetime,
+    ended: dt.datetime,
+) -> list[Quad]:
     """The new provenance graph: the entries of the graphs not replaced, plus this load's."""
     minter = store.minter
     pg = minter.provenance_graph
@@ -150,9 +205,12 @@ def provenance_quads(store: Store, graphs: Sequence[NamedNode], sources: Sequenc
     entities = {q.subject.value for q in old if q.predicate == V.GENERATED_BY}
     live = {q.object.value for q in old if q.predicate == V.GENERATED_BY and q.subject.value not in replaced}
     live_sources = {q.object.value for q in old if q.predicate == V.USED and q.subject.value in live}
-    keep = [q for q in old
-            if q.subject.value not in replaced
-            and (q.subject.value in entities or q.subject.value in live or q.subject.value in live_sources)]
+    keep = [
+        q
+        for q in old
+        if q.subject.value not in replaced
+        and (q.subject.value in entities or q.subject.value in live or q.subject.value in live_sources)
+    ]
     activity = minter.load_activity(str(uuid.uuid4()))
     new = [
         Quad(activity, V.TYPE, V.PROV_ACTIVITY, pg),
@@ -162,7 +220,8 @@ def provenance_quads(store: Store, graphs: Sequence[NamedNode], sources: Sequenc
     for n, source in enumerate(sources, start=1):
         entity = NamedNode(f"{activity.value}/source/{n}")
         new += [
-            Quad(activity, V.USED, entity, pg), Quad(entity, V.TYPE, V.PROV_ENTITY, pg),
+            Quad(activity, V.USED, entity, pg),
+            Quad(entity, V.TYPE, V.PROV_ENTITY, pg),
             Quad(entity, V.K.fileName, Literal(source.path.name), pg),
             Quad(entity, V.K.sha256, Literal(source.sha256), pg),
             Quad(entity, V.K.loaderVersion, Literal(__version__), pg),
@@ -182,15 +241,26 @@ def build_submission(paths: Sequence[Path], store: Store, progress: Progress | N
     paths = [Path(p) for p in paths]
     raw_sheets, sources, rdf_paths = _read_tabular(paths, sink, progress)
     parsed = _parse_sheets(raw_sheets, sink, progress)
-    if raw_sheets and "services" not in parsed and not any(sheet_spec(r.name) is SERVICES for r in raw_sheets):
+    if (
+        raw_sheets
+        and "services" not in parsed
+        and not any(sheet_spec(r.name) is SERVICES for r in raw_sheets)
+    ):
         files = ", ".join(sorted({r.file for r in raw_sheets}))
-        sink.add(InputError(files, None, None, None, "a services sheet (شناسنامه خدمات); the submission has none"))
+        sink.add(
+            InputError(files, None, None, None, "a services sheet (شناسنامه خدمات); the submission has none")
+        )
+    raw_sheets.clear()  # the parsed rows hold what is needed; a national catalog is large
     registry = Registry(store.minter, read_snapshot(store))
     mapper = Mapper(store.minter, registry, sink, progress)
     _map(parsed, mapper, registry)
     for graph, triples in rdf_files.read_rdf_files(rdf_paths, store.minter, sink).items():
         if graph in mapper.graphs:
-            sink.add(InputError(graph.value, None, None, None, "each graph from one source; the workbook writes it too"))
+            sink.add(
+                InputError(
+                    graph.value, None, None, None, "each graph from one source; the workbook writes it too"
+                )
+            )
         mapper.graphs[graph] = triples
     _check_reserved(mapper.graphs, store, sink)
     if sink.errors:
@@ -204,7 +274,7 @@ def build_submission(paths: Sequence[Path], store: Store, progress: Progress | N
         provenance=provenance_quads(store, list(graphs), sources, started, ended),
         agencies=_agency_codes(graphs, store),
         sources=[s.path for s in sources],
-        laws=sorted(g.value[len(law_prefix):] for g in graphs if g.value.startswith(law_prefix)),
+        laws=sorted(g.value[len(law_prefix) :] for g in graphs if g.value.startswith(law_prefix)),
     )
 
 
@@ -218,5 +288,7 @@ def load_submission(paths: Sequence[Path], store: Store, progress: Progress | No
     graphs[store.minter.provenance_graph] = []  # replaced by the complete new provenance
     store.replace_graphs(graphs, submission.provenance)
     if progress:
-        progress(f"written in {time.monotonic() - t0:.1f} s", submission.triple_count, submission.triple_count)
+        progress(
+            f"written in {time.monotonic() - t0:.1f} s", submission.triple_count, submission.triple_count
+        )
     return submission

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from functools import lru_cache
 
 from pyoxigraph import Literal, NamedNode
 
@@ -39,17 +40,13 @@ USED = NamedNode(PROV + "used")
 
 
 class _Kh:
-    """kh: terms as attributes, e.g. KH_.serviceId; each NamedNode is made once."""
-
-    def __init__(self) -> None:
-        self._cache: dict[str, NamedNode] = {}
+    """kh: terms as attributes, e.g. K.serviceId; each NamedNode is made once, then cached as an attribute."""
 
     def __getattr__(self, local: str) -> NamedNode:
         if local.startswith("_"):
             raise AttributeError(local)
-        node = self._cache.get(local)
-        if node is None:
-            node = self._cache[local] = NamedNode(KH + local)
+        node = NamedNode(KH + local)
+        setattr(self, local, node)
         return node
 
 
@@ -64,6 +61,7 @@ def string(text: str) -> Literal:
     return Literal(text)
 
 
+@lru_cache(maxsize=1 << 16, typed=True)  # typed: True and 1 are different cells
 def typed(value: object) -> Literal | NamedNode:
     """A parsed cell value as an RDF term of the matching XSD type (text is @fa)."""
     if isinstance(value, NamedNode):

@@ -314,16 +314,15 @@ def test_split_per_family_writes_one_submission_per_ministry(tmp_path: Path) -> 
 
 # --------------------------------------------------------------------------- the real loader
 def test_small_catalog_loads_with_the_real_loader(tmp_path: Path) -> None:
-    loader = pytest.importorskip("khadamat.loader")
-    if not hasattr(loader, "load_submission"):
-        pytest.skip("khadamat.loader.load_submission is not written yet")
+    pytest.importorskip("khadamat.loader")
+    from benchmarks.bench_load import loader_api
     from khadamat.config import Settings
     from khadamat.store import open_store
 
     folder = generate(tmp_path / "small", size=200)
     store = open_store(Settings.from_env(store_dir=tmp_path / "store"))
     try:
-        submission = loader.load_submission([folder / "submission"], store)
+        submission = loader_api()([folder / "submission"], store)
         rows = store.select(
             "PREFIX kh: <https://w3id.org/khadamat/ontology#> SELECT (COUNT(DISTINCT ?s) AS ?n) "
             "WHERE { VALUES ?c { kh:Service kh:Task } ?s a ?c }"

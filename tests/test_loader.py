@@ -9,14 +9,14 @@ from pathlib import Path
 import openpyxl
 import pyoxigraph as ox
 import pytest
+from khadamat.loader.columns import SHEETS
+from khadamat.loader.submission import build_submission, load_submission
 from pyoxigraph import Literal, NamedNode
 from test_loader_helpers import BASE, BASIC, copy_basic, disk_store, graph_lines, read_csv, write_csv
 
 from khadamat import __version__
 from khadamat.cli import main
-from khadamat.loader.columns import SHEETS
-from khadamat.loader.submission import build_submission, load_submission
-from khadamat.namespaces import KH, KHC, ORG, PROV, RDF, XSD
+from khadamat.namespaces import KH, KHC, ORG, PROV, RDF, XSD, sparql_prologue
 
 ID = BASE
 T = NamedNode(RDF + "type")
@@ -53,7 +53,9 @@ def test_agencies_hierarchy_and_graphs(loaded):
     assert kh("ProvincialUnit") in objects(store, krm, T, g)
     assert objects(store, isipo, kh("affiliateOf")) == {node("agency/MIMT")}
     assert objects(store, isipo, kh("agencyKind")) == {NamedNode(KHC + "agency-kind-organization")}
-    assert objects(store, isipo, NamedNode("http://xmlns.com/foaf/0.1/homepage")) == {NamedNode("http://isipo.ir")}
+    assert objects(store, isipo, NamedNode("http://xmlns.com/foaf/0.1/homepage")) == {
+        NamedNode("http://isipo.ir")
+    }
     assert objects(store, node("agency/ISIPO-KRM-RAF"), kh("county")) == {Literal("رفسنجان")}
 
 
@@ -63,11 +65,18 @@ def test_service_card_values(loaded):
     g = store.minter.agency_graph("ISIPO")
     assert objects(store, s, T, g) == {kh("Service"), kh("CardItem")}
     assert objects(store, s, NamedNode("http://purl.org/dc/terms/title")) == {
-        Literal("صدور مجوز حق بهره‌برداری از زمین", language="fa")}
+        Literal("صدور مجوز حق بهره‌برداری از زمین", language="fa")
+    }
     assert objects(store, s, kh("normalizedTitle")) == {Literal("صدور مجوز حق بهره برداری از زمین")}
     assert objects(store, s, kh("nature")) == {NamedNode(KHC + "nature-proprietary")}
-    assert objects(store, s, kh("audience")) == {NamedNode(KHC + "audience-G2B"), NamedNode(KHC + "audience-G2C")}
-    assert objects(store, s, kh("channel")) == {NamedNode(KHC + "channel-in-person"), NamedNode(KHC + "channel-portal")}
+    assert objects(store, s, kh("audience")) == {
+        NamedNode(KHC + "audience-G2B"),
+        NamedNode(KHC + "audience-G2C"),
+    }
+    assert objects(store, s, kh("channel")) == {
+        NamedNode(KHC + "channel-in-person"),
+        NamedNode(KHC + "channel-portal"),
+    }
     assert objects(store, s, kh("annualRecipients")) == {Literal("1200", datatype=NamedNode(XSD + "integer"))}
     assert objects(store, s, kh("directCost")) == {Literal("1200000", datatype=NamedNode(XSD + "integer"))}
     assert objects(store, s, kh("frequency")) == {Literal("0.5", datatype=NamedNode(XSD + "decimal"))}
@@ -78,10 +87,15 @@ def test_service_card_values(loaded):
     assert objects(store, s, kh("realizesMission")) == {node("mission/M-ISIPO-1")}
     assert objects(store, s, kh("legalBasis")) == {node("law/isipo-act/article/2/part/تبصره-1")}
     evidence = objects(store, s, kh("requiresEvidence"))
-    assert evidence == {node("agency/ISIPO/service/13091726000/evidence/1"),
-                        node("agency/ISIPO/service/13091726000/evidence/2")}
-    assert objects(store, node("agency/ISIPO/service/13091726000/evidence/2"),
-                   NamedNode("http://purl.org/dc/terms/title")) == {Literal("پروانه کسب", language="fa")}
+    assert evidence == {
+        node("agency/ISIPO/service/13091726000/evidence/1"),
+        node("agency/ISIPO/service/13091726000/evidence/2"),
+    }
+    assert objects(
+        store,
+        node("agency/ISIPO/service/13091726000/evidence/2"),
+        NamedNode("http://purl.org/dc/terms/title"),
+    ) == {Literal("پروانه کسب", language="fa")}
     assert objects(store, s, kh("sourceRow")) >= {Literal("services.csv#services!2")}
     assert Literal("مجوز") in objects(store, s, kh("titleToken"))
     sub_service = node("agency/ISIPO/service/13091727100")
@@ -105,8 +119,7 @@ def test_units_deliver_their_owners_service_and_other_lines_conflict(loaded):
 
 def test_task_without_id_gets_title_hash_iri(loaded):
     store, _ = loaded
-    rows = store.select(
-        "PREFIX kh: <%s> SELECT ?s WHERE { ?s a kh:Task ; kh:provider ?a }" % KH)
+    rows = store.select(sparql_prologue() + "SELECT ?s WHERE { ?s a kh:Task ; kh:provider ?a }")
     assert len(rows) == 1
     iri = rows[0]["s"].value
     assert iri == store.minter.unidentified_item("ISIPO-KRM", "پاسخ به مکاتبات اداری").value
@@ -123,7 +136,8 @@ def test_laws_missions_inquiries_licenses_counters(loaded):
     assert objects(store, part, NamedNode(eli + "is_part_of"), g) == {art}
     assert objects(store, part, kh("partLabel")) == {Literal("تبصره ۱", language="fa")}
     assert objects(store, law, NamedNode(eli + "date_document")) == {
-        Literal("2005-05-10", datatype=NamedNode(XSD + "date"))}
+        Literal("2005-05-10", datatype=NamedNode(XSD + "date"))
+    }
     assert objects(store, law, kh("lawKind")) == {NamedNode(KHC + "law-kind-resolution")}
     mission = node("mission/M-ISIPO-1")
     assert objects(store, mission, kh("legalBasis")) == {art, node("law/csml/article/38")}
@@ -137,7 +151,8 @@ def test_laws_missions_inquiries_licenses_counters(loaded):
     assert objects(store, delegation, kh("counterOffice")) == {node("counter-office/P-1001")}
     assert objects(store, node("agency/ISIPO/service/13091727100"), kh("delegation")) == {delegation}
     assert objects(store, node("counter-office/P-1001"), kh("address")) == {
-        Literal("کرمان، خیابان شفا", language="fa")}
+        Literal("کرمان، خیابان شفا", language="fa")
+    }
 
 
 def test_provenance_names_files_checksums_and_version(loaded):
@@ -215,10 +230,12 @@ def test_csv_encodings(tmp_path, encoding, loaded):
     if encoding == "cp1256":
         norm = kh("normalizedTitle")
         assert {(q.subject, q.object) for q in store._store.quads_for_pattern(None, norm, None)} == {
-            (q.subject, q.object) for q in csv_store._store.quads_for_pattern(None, norm, None)}
+            (q.subject, q.object) for q in csv_store._store.quads_for_pattern(None, norm, None)
+        }
         s = node("agency/ISIPO/service/13091726000")
         assert objects(store, s, NamedNode("http://purl.org/dc/terms/title")) == {
-            Literal("صدور مجوز حق بهره‌برداري از زمين", language="fa")}  # kept as written
+            Literal("صدور مجوز حق بهره‌برداري از زمين", language="fa")
+        }  # kept as written
     else:
         assert _content(store, sub.graphs) == _content(csv_store, csv_sub.graphs)
     store.close()
@@ -257,3 +274,38 @@ def test_cli_load_prints_summary(tmp_path, capsys):
     assert out.startswith("loaded: 6 graphs replaced (5 agencies, 1 laws)")
     assert "parsing services.csv: services" in err
     assert "writing" in err
+
+
+def _trimmed(sheets):
+    out = []
+    for sheet in sheets:
+        rows = []
+        for number, cells in sheet.rows:
+            cells = list(cells)
+            while cells and cells[-1] is None:
+                cells.pop()
+            rows.append((number, cells))
+        out.append((sheet.name, sheet.header, rows))
+    return out
+
+
+def test_fast_xlsx_reader_agrees_with_openpyxl(tmp_path):
+    import datetime as dt
+
+    from khadamat.loader.readers import read_xlsx, read_xlsx_openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "services"
+    sheet.append(["agency", "title", "service_id", "verified_on", "inter_agency", "frequency", "annual_recipients"])
+    sheet.append(["ISIPO", "خدمت یک", 13091726000, dt.datetime(2024, 6, 22), True, 0.5, 1200])
+    sheet.append(["ISIPO", "خدمت دو", None, "۱۴۰۳/۰۴/۰۲", False, 2, None])
+    sheet["J5"] = "دور از جدول"  # a gap of a row and of columns
+    sheet["D3"].number_format = "yyyy/mm/dd"
+    book.create_sheet("counters").append(["service_id", "office_code", "address"])
+    path = tmp_path / "types.xlsx"
+    book.save(path)
+    fast = read_xlsx(path, [])
+    assert _trimmed(fast) == _trimmed(read_xlsx_openpyxl(path, []))
+    assert fast[0].rows[0][1][3] == dt.datetime(2024, 6, 22)
+    assert fast[0].rows[2] == (5, [None] * 9 + ["دور از جدول"])

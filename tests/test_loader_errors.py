@@ -4,11 +4,11 @@ all errors of a submission come at once, and a submission with errors loads noth
 from __future__ import annotations
 
 import pytest
+from khadamat.loader.errors import InputError, SubmissionError
+from khadamat.loader.submission import build_submission
 from test_loader_helpers import append_rows, copy_basic, disk_store, dump_lines, read_csv, write_csv
 
 from khadamat.cli import main
-from khadamat.loader.errors import InputError, SubmissionError
-from khadamat.loader.submission import build_submission
 
 
 @pytest.fixture
@@ -66,15 +66,63 @@ def test_missing_required_cell_and_column(tmp_path, store):
 
 def test_unknown_agency_mission_and_legal_reference(tmp_path, store):
     folder = copy_basic(tmp_path)
-    append_rows(folder / "services.csv", [
-        ["NOPE", "خدمت دستگاه ناشناخته", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", ""],
-        ["ISIPO", "خدمت با ماموریت ناشناخته", "", "", "", "", "", "", "", "", "", "", "", "M-X؛M-ISIPO-1",
-         "csml:999؛ csml:38؛ :", "", "", "", "", ""],
-    ])
+    append_rows(
+        folder / "services.csv",
+        [
+            [
+                "NOPE",
+                "خدمت دستگاه ناشناخته",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+            ],
+            [
+                "ISIPO",
+                "خدمت با ماموریت ناشناخته",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "M-X؛M-ISIPO-1",
+                "csml:999؛ csml:38؛ :",
+                "",
+                "",
+                "",
+                "",
+                "",
+            ],
+        ],
+    )
     errors = errors_of([folder], store)
     found = [(e.row, e.column, e.value) for e in errors]
-    assert found == [(8, "agency", "NOPE"), (9, "missions", "M-X"), (9, "legal_basis", "csml:999"),
-                     (9, "legal_basis", ":")]
+    assert found == [
+        (8, "agency", "NOPE"),
+        (9, "missions", "M-X"),
+        (9, "legal_basis", "csml:999"),
+        (9, "legal_basis", ":"),
+    ]
     assert "legal reference" in errors[2].expected
 
 
@@ -83,11 +131,15 @@ def test_duplicate_codes(tmp_path, store):
     append_rows(folder / "agencies.csv", [["isipo", "تکراری", "", "سازمان", "", "", ""]])
     append_rows(folder / "missions.csv", [["M-ISIPO-1", "ISIPO", "تکراری", "csml"]])
     append_rows(folder / "licenses.csv", [["LIC-1", "تکراری", "ISIPO", ""]])
-    append_rows(folder / "counters.csv", [["13091726000", "P-1001", "نام دیگر", "کرمان", "کرمان", "نشانی دیگر"]])
+    append_rows(
+        folder / "counters.csv", [["13091726000", "P-1001", "نام دیگر", "کرمان", "کرمان", "نشانی دیگر"]]
+    )
     errors = errors_of([folder], store)
     assert sorted((e.file, e.row, e.column) for e in errors) == [
-        ("agencies.csv", 7, "code"), ("counters.csv", 3, "office_code"),
-        ("licenses.csv", 4, "code"), ("missions.csv", 4, "code"),
+        ("agencies.csv", 7, "code"),
+        ("counters.csv", 3, "office_code"),
+        ("licenses.csv", 4, "code"),
+        ("missions.csv", 4, "code"),
     ]
     assert all("unique" in e.expected or "one name" in e.expected for e in errors)
 
@@ -107,7 +159,9 @@ def test_wrong_encoding_and_empty_file(tmp_path, store):
     errors = errors_of([folder], store)
     by_file = {e.file: e for e in errors}
     assert set(by_file) == {"inquiries.csv", "counters.csv"}
-    assert "UTF-8" in by_file["inquiries.csv"].expected and "Windows-1256" in by_file["inquiries.csv"].expected
+    assert (
+        "UTF-8" in by_file["inquiries.csv"].expected and "Windows-1256" in by_file["inquiries.csv"].expected
+    )
     assert "empty" in by_file["counters.csv"].expected
 
 
@@ -127,8 +181,10 @@ def test_unknown_sheet_and_bad_values(tmp_path, store):
     set_cell(folder / "services.csv", 4, "شناسه خدمت", "1309-ABC")
     errors = errors_of([folder], store)
     assert [(e.file, e.row, e.column) for e in errors] == [
-        ("notes.csv", None, None), ("services.csv", 2, "direct_cost"),
-        ("services.csv", 2, "inter_agency"), ("services.csv", 4, "service_id"),
+        ("notes.csv", None, None),
+        ("services.csv", 2, "direct_cost"),
+        ("services.csv", 2, "inter_agency"),
+        ("services.csv", 4, "service_id"),
     ]
 
 

@@ -63,21 +63,68 @@ def generate_catalog(folder: Path, services: int, agencies: int = 20, descriptio
     """A synthetic CSV submission: `agencies` organizations under one ministry, each with a mission
     and `services // agencies` fully filled service rows (several MB for a few thousand rows)."""
     folder.mkdir(parents=True, exist_ok=True)
-    write_csv(folder / "agencies.csv", ["code", "name", "parent", "kind"],
-              [["GEN-MIN", "وزارت آزمایشی", "", "وزارتخانه"]]
-              + [[f"GEN-{a}", f"سازمان آزمایشی {a}", "GEN-MIN", "سازمان"] for a in range(agencies)])
-    write_csv(folder / "missions.csv", ["code", "agency", "title", "legal_basis"],
-              [[f"GM-{a}", f"GEN-{a}", f"ماموریت آزمایشی {a}", "csml:38؛circ-29168:10"] for a in range(agencies)])
-    header = ["agency", "title", "service_id", "item_kind", "nature", "description", "recipients", "audience",
-              "channels", "e_level", "scope", "annual_recipients", "duration_days", "direct_cost", "inter_agency",
-              "missions", "legal_basis", "documents", "verified_on", "steps", "start_electronic"]
+    write_csv(
+        folder / "agencies.csv",
+        ["code", "name", "parent", "kind"],
+        [["GEN-MIN", "وزارت آزمایشی", "", "وزارتخانه"]]
+        + [[f"GEN-{a}", f"سازمان آزمایشی {a}", "GEN-MIN", "سازمان"] for a in range(agencies)],
+    )
+    write_csv(
+        folder / "missions.csv",
+        ["code", "agency", "title", "legal_basis"],
+        [[f"GM-{a}", f"GEN-{a}", f"ماموریت آزمایشی {a}", "csml:38؛circ-29168:10"] for a in range(agencies)],
+    )
+    header = [
+        "agency",
+        "title",
+        "service_id",
+        "item_kind",
+        "nature",
+        "description",
+        "recipients",
+        "audience",
+        "channels",
+        "e_level",
+        "scope",
+        "annual_recipients",
+        "duration_days",
+        "direct_cost",
+        "inter_agency",
+        "missions",
+        "legal_basis",
+        "documents",
+        "verified_on",
+        "steps",
+        "start_electronic",
+    ]
     words = " ".join(["شرح", "کامل", "خدمت", "برای", "متقاضیان", "حقیقی", "و", "حقوقی"] * description_words)
     rows = []
     for i in range(services):
         a = i % agencies
-        rows.append([f"GEN-{a}", f"خدمت آزمایشی شماره {i} صدور پروانه", f"{20000000000 + i}", "خدمت", "حاکمیتی",
-                     f"{words} {i}", "شهروندان", "G2C؛G2B", "حضوری؛درگاه اینترنتی", "برخط", "ملی", f"{i * 7}",
-                     "3", "۱٬۲۰۰٬۰۰۰", "بله", f"GM-{a}", "csml:38", "کارت ملی؛شناسنامه", "۱۴۰۳/۰۴/۰۲",
-                     "ثبت درخواست؛ بررسی؛ صدور", "بله"])
+        rows.append(
+            [
+                f"GEN-{a}",
+                f"خدمت آزمایشی شماره {i} صدور پروانه",
+                f"{20000000000 + i}",
+                "خدمت",
+                "حاکمیتی",
+                f"{words} {i}",
+                "شهروندان",
+                "G2C؛G2B",
+                "حضوری؛درگاه اینترنتی",
+                "برخط",
+                "ملی",
+                f"{i * 7}",
+                "3",
+                "۱٬۲۰۰٬۰۰۰",
+                "بله",
+                f"GM-{a}",
+                "csml:38",
+                "کارت ملی؛شناسنامه",
+                "۱۴۰۳/۰۴/۰۲",
+                "ثبت درخواست؛ بررسی؛ صدور",
+                "بله",
+            ]
+        )
     write_csv(folder / "services.csv", header, rows)
     return folder

@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+from khadamat.loader.errors import SubmissionError
+from khadamat.loader.submission import load_submission
 from pyoxigraph import NamedNode
 from test_loader_helpers import (
     BASIC,
@@ -24,9 +26,7 @@ from test_loader_helpers import (
     write_csv,
 )
 
-from khadamat.loader.errors import SubmissionError
-from khadamat.loader.submission import load_submission
-from khadamat.namespaces import KH, PROV
+from khadamat.namespaces import KH, PROV, sparql_prologue
 
 
 def test_failed_load_leaves_store_identical(tmp_path):
@@ -56,9 +56,13 @@ def test_resubmission_replaces_only_its_agency(tmp_path):
     # MCHT sends again: one service renamed, the other dropped, a new one added
     folder = tmp_path / "mcht"
     folder.mkdir()
-    write_csv(folder / "services.csv", ["agency", "title", "service_id", "missions"], [
-        ["MCHT", "ثبت آثار تاریخی", "14000000001", "M-MCHT-1"],
-    ])
+    write_csv(
+        folder / "services.csv",
+        ["agency", "title", "service_id", "missions"],
+        [
+            ["MCHT", "ثبت آثار تاریخی", "14000000001", "M-MCHT-1"],
+        ],
+    )
     second = load_submission([folder], store)
     assert second.agencies == ["MCHT"]
     assert {g.value: graph_lines(store, g) for g in untouched} == before
@@ -66,8 +70,10 @@ def test_resubmission_replaces_only_its_agency(tmp_path):
     assert any("14000000001" in line for line in mcht)
     assert not any("agency/MCHT/service/13091726000" in line for line in mcht)
     # the agency node and its mission were not in the new submission's sheets: they are kept
-    assert any(line.startswith("<https://w3id.org/khadamat/id/agency/MCHT> <%sagencyCode>" % KH) for line in mcht)
-    assert any("mission/M-MCHT-1> <%smissionCode>" % KH in line for line in mcht)
+    assert any(
+        line.startswith(f"<https://w3id.org/khadamat/id/agency/MCHT> <{KH}agencyCode>") for line in mcht
+    )
+    assert any(f"mission/M-MCHT-1> <{KH}missionCode>" in line for line in mcht)
     # provenance: MCHT's graph points at the new load, the others still at the first one
     by_graph = {q.subject.value: q.object for q in store._store.quads_for_pattern(None, generated, None, pg)}
     assert by_graph[store.minter.agency_graph("MCHT").value] not in old_activity
@@ -81,23 +87,37 @@ def test_file_of_several_megabytes(tmp_path):
     assert size > 3_000_000
     store = disk_store(tmp_path / "store")
     sub = load_submission([folder], store)
-    count = store.select("PREFIX kh: <%s> SELECT (COUNT(?s) AS ?n) WHERE { ?s a kh:Service }" % KH)[0]["n"]
+    count = store.select(sparql_prologue() + "SELECT (COUNT(?s) AS ?n) WHERE { ?s a kh:Service }")[0]["n"]
     assert int(count.value) == 4000
-    assert sub.agencies == ["GEN-0", "GEN-1", "GEN-2", "GEN-3", "GEN-4", "GEN-5", "GEN-6", "GEN-7", "GEN-8",
-                            "GEN-9", "GEN-MIN"]
+    assert sub.agencies == [
+        "GEN-0",
+        "GEN-1",
+        "GEN-2",
+        "GEN-3",
+        "GEN-4",
+        "GEN-5",
+        "GEN-6",
+        "GEN-7",
+        "GEN-8",
+        "GEN-9",
+        "GEN-MIN",
+    ]
     stored = sum(len(graph_lines(store, g)) for g in sub.graphs)
     assert stored == sub.triple_count > 4000 * 25
     store.close()
     # the large write went through a new generation; nothing is left over
     assert sorted(p.name for p in (tmp_path / "store").iterdir() if p.name.startswith("gen-")) == [
-        os.readlink(tmp_path / "store" / "active")]
+        os.readlink(tmp_path / "store" / "active")
+    ]
 
 
 def _kill_during_load(store_dir: Path, folder: Path, delay: float | None) -> str:
     """Run `khadamat load` in a subprocess and SIGKILL it once it writes (or after `delay` s)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "khadamat", "load", str(folder), "--store", str(store_dir)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     seen = ""
     if delay is None:
@@ -136,3 +156,42 @@ def test_killed_load_leaves_store_before_or_after(tmp_path, delay):
     store.close()
     assert complete != before
     assert after_kill in (before, complete)
+
+
+def test_agency_listed_only_for_the_hierarchy_keeps_its_catalog(tmp_path):
+    store = disk_store(tmp_path / "store")
+    load_submission([BASIC], store)
+    isipo_graph = store.minter.agency_graph("ISIPO")
+    catalog = [line for line in graph_lines(store, isipo_graph) if "agency/ISIPO>" not in line.split(" ")[0]]
+    folder = tmp_path / "units"
+    folder.mkdir()
+    write_csv(folder / "agencies.csv", ["code", "name", "parent", "kind", "province"], [
+        ["ISIPO", "سازمان صنایع کوچک و شهرک‌های صنعتی ایران (نام تازه)", "MIMT", "سازمان", ""],
+        ["ISIPO-YZD", "شرکت شهرک‌های صنعتی استان یزد", "ISIPO", "واحد استانی", "یزد"],
+    ])
+    write_csv(folder / "services.csv", ["agency", "title", "service_id"], [
+        ["ISIPO-YZD", "صدور مجوز حق بهره برداری از زمین", "13091726000"],
+    ])
+    sub = load_submission([folder], store)
+    assert sub.agencies == ["ISIPO", "ISIPO-YZD"]
+    after = graph_lines(store, isipo_graph)
+    assert set(catalog) <= set(after)  # services, missions, licenses of ISIPO are still there
+    assert any("(نام تازه)" in line for line in after)
+    assert not any("ایران\"@fa" in line and "prefLabel" in line for line in after)  # the old name is gone
+    delivered = store._store.quads_for_pattern(None, NamedNode(KH + "deliveredBy"), None, None)
+    assert "https://w3id.org/khadamat/id/agency/ISIPO-YZD" in {q.object.value for q in delivered}
+    store.close()
+
+
+def test_store_written_before_generations_is_migrated(tmp_path):
+    import pyoxigraph as ox
+
+    legacy = ox.Store(str(tmp_path / "store"))
+    legacy.update("INSERT DATA { GRAPH <http://example.org/g> { <http://example.org/a> <http://example.org/b> 1 } }")
+    legacy.flush()
+    del legacy
+    store = disk_store(tmp_path / "store")
+    assert len(list(store.quads(NamedNode("http://example.org/g")))) == 1
+    assert (tmp_path / "store" / "active").is_symlink()
+    assert not (tmp_path / "store" / "CURRENT").exists()
+    store.close()

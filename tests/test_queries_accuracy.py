@@ -7,8 +7,12 @@ labeled pairs (tests/data/title-pairs.csv), through the real loader and the real
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the benchmarks/ folder of the checkout
 from benchmarks.duplicate_accuracy import KERMAN, measure_kerman, measure_pairs, read_pairs
 
 

@@ -85,7 +85,8 @@ def test_duplicates_command(capsys: pytest.CaptureFixture[str], dups_dir: str) -
     rows = json.loads(out)
     assert code == 0 and len(rows) == 7
     first = rows[0]
-    assert first["reason"] == "same title; similar title" and first["score"] == 1.0
+    assert first["reason"] == "عنوان یکسان — same title; عنوان مشابه — similar title"
+    assert first["score"] == 1.0
     assert first["commonParent"] == BASE + "agency/MIN"
     code, out, _ = _run(capsys, "duplicates", "--store", dups_dir, "--format", "json",
                         "--across-families", "--threshold", "0.6", "--agency", "ORG1")

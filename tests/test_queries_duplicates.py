@@ -20,6 +20,8 @@ D10, D11 = "agency/OTHER/service/90000001000", "agency/ORG1/service/20000002000"
 D12, D13 = "agency/ORG1/service/20000003000", "agency/ORG2/service/30000003000"
 D14, D15 = "agency/ORG2/service/30000004000", "agency/SUB/service/40000004000"
 COLS = ("serviceA", "serviceB", "commonParent", "score")
+SAME, SIMILAR = "عنوان یکسان — same title", "عنوان مشابه — similar title"
+BASIS = "مبنا و مخاطب یکسان، عنوان مشابه — same legal basis and audience, similar title"
 
 NEAR_DEFAULT = [
     (D5, D1, "agency/MIN", 1.0),
@@ -39,7 +41,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> OxigraphStore:
 def test_same_title_after_normalization(store: OxigraphStore) -> None:
     # «صدور پروانه كسب» with an Arabic kaf, offered by a unit without the ID: a duplicate of MIN's.
     got = rows(store, "dup-same-title", cols=(*COLS, "reason"))
-    assert got == [(D5, D1, "agency/MIN", 1.0, "same title")]
+    assert got == [(D5, D1, "agency/MIN", 1.0, SAME)]
 
 
 def test_near_duplicates_inside_each_family(store: OxigraphStore) -> None:
@@ -50,7 +52,7 @@ def test_near_duplicates_inside_each_family(store: OxigraphStore) -> None:
 
 def test_rows_name_both_agencies_and_the_reason(store: OxigraphStore) -> None:
     first = rows(store, "dup-near-titles", cols=("agencyA", "titleA", "agencyB", "titleB", "reason"))[0]
-    assert first == ("agency/MIN-TH", "صدور پروانه كسب", "agency/MIN", "صدور پروانه کسب", "similar title")
+    assert first == ("agency/MIN-TH", "صدور پروانه كسب", "agency/MIN", "صدور پروانه کسب", SIMILAR)
 
 
 def test_threshold_parameter(store: OxigraphStore) -> None:
@@ -82,7 +84,7 @@ def test_duplicates_command_merges_reasons_per_pair(store: OxigraphStore) -> Non
     merged = {(plain(r["serviceA"]), plain(r["serviceB"])): r for r in find_duplicates(store)}
     base = store.minter.base
     pair = merged[(base + D1, base + D2)]
-    assert pair["reason"] == "same legal basis and audience, similar title; similar title"
-    assert merged[(base + D5, base + D1)]["reason"] == "same title; similar title"
+    assert pair["reason"] == f"{BASIS}; {SIMILAR}"
+    assert merged[(base + D5, base + D1)]["reason"] == f"{SAME}; {SIMILAR}"
     assert len(merged) == 7
     assert (base + D3, base + D1) not in merged and (base + D1, base + D3) not in merged

@@ -15,6 +15,10 @@ S1, S2 = "agency/MIN/service/11111111000", "agency/MIN/service/11111112000"
 S3 = "agency/ORG/service/22222221000"
 S4, S5, S6 = "agency/MIN-KR/item/a1", "agency/ORG/item/b2", "agency/OTHER/service/33333331000"
 S9, T1 = "agency/ORG/service/22222222000", "agency/MIN/item/t1"
+NO_ID = "بدون شناسه خدمت — no service ID"
+NOT_LISTED = "شناسه در فهرست خدمات نیست — service ID not in the catalog"
+UNDATED = "بدون تاریخ تایید — no verification date"
+OLD = "یک سال یا بیشتر از تایید گذشته — verified a year or more ago"
 
 
 @pytest.fixture(scope="module")
@@ -50,10 +54,10 @@ def test_services_with_no_path_to_a_legal_basis(store: OxigraphStore) -> None:
 
 def test_services_and_licenses_without_a_service_id(store: OxigraphStore) -> None:
     assert rows(store, "gap-without-service-id", cols=("item", "kind", "givenServiceId", "reason")) == [
-        ("license/LIC-3", "license", None, "no service ID"),
-        ("license/LIC-2", "license", "99999999999", "service ID not in the catalog"),
-        (S4, "service", None, "no service ID"),
-        (S5, "service", None, "no service ID"),
+        ("license/LIC-3", "license", None, NO_ID),
+        ("license/LIC-2", "license", "99999999999", NOT_LISTED),
+        (S4, "service", None, NO_ID),
+        (S5, "service", None, NO_ID),
     ]
 
 
@@ -69,9 +73,9 @@ def test_cards_a_year_old_or_undated_are_out_of_date(store: OxigraphStore) -> No
     # S1 was verified 2024-06-02: one day short of a year on 2025-06-01; S4 exactly a year.
     cols = ("item", "verifiedOn", "reason")
     assert rows(store, "gap-cards-out-of-date", {"onDate": "2025-06-01"}, cols=cols) == [
-        (S5, None, "no verification date"),
-        (S2, "2024-01-10", "verified a year or more ago"),
-        (S4, "2024-06-01", "verified a year or more ago"),
+        (S5, None, UNDATED),
+        (S2, "2024-01-10", OLD),
+        (S4, "2024-06-01", OLD),
     ]
 
 

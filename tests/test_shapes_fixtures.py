@@ -49,8 +49,12 @@ def test_conforming_nodes_are_targets_and_not_reported(path: Path) -> None:
     case, validator = load_case(path)
     assert case.conforming, f"{path.name} has no conforming node"
     shape = next(s for s in validator.shapes if s.node == case.shape)
-    targets = {r["this"] for r in validator.store.select(
-        f"SELECT DISTINCT ?this WHERE {{ {target_pattern(shape, validator.subclasses)} }}")}
+    targets = {
+        r["this"]
+        for r in validator.store.select(
+            f"SELECT DISTINCT ?this WHERE {{ {target_pattern(shape, validator.subclasses)} }}"
+        )
+    }
     reported = {f.focus for f in validator.run(None, case.on_date or DEFAULT_DATE) if f.shape == case.shape}
     # Some conforming nodes are outside the target on purpose (a task for a service rule); at
     # least one must be a focus node that passes, or the fixture would prove nothing.
@@ -60,6 +64,9 @@ def test_conforming_nodes_are_targets_and_not_reported(path: Path) -> None:
 
 def test_every_shape_has_a_fixture_and_every_fixture_a_shape() -> None:
     validator = Validator(open_store(Settings(), in_memory=True))
-    rules = {s.node.value.rsplit("#", 1)[-1] for s in validator.shapes
-             if isinstance(s.node, NamedNode) and (s.constraints or s.sparql)}
+    rules = {
+        s.node.value.rsplit("#", 1)[-1]
+        for s in validator.shapes
+        if isinstance(s.node, NamedNode) and (s.constraints or s.sparql)
+    }
     assert rules == {p.stem for p in fixture_files()}

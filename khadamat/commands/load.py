@@ -28,8 +28,13 @@ def add_parser(subparsers: argparse._SubParsersAction, parent: argparse.Argument
             "بارگذاری یک ارسال: در صورت هر خطا هیچ چیز بارگذاری نمی‌شود."
         ),
     )
-    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH",
-                        help=".xlsx workbook, folder of .csv files, or RDF file")
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        metavar="PATH",
+        help=".xlsx workbook, folder of .csv files, or RDF file",
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress lines on stderr")
     parser.set_defaults(run=run)
 
@@ -64,8 +69,10 @@ def run(args: argparse.Namespace) -> int:
         submission = load_submission(args.paths, store, progress)
     except SubmissionError as exc:
         groups = exc.by_file()
-        print(f"{len(exc.errors)} error(s), nothing loaded — {len(exc.errors)} خطا، هیچ چیز بارگذاری نشد",
-              file=sys.stderr)
+        print(
+            f"{len(exc.errors)} error(s), nothing loaded — {len(exc.errors)} خطا، هیچ چیز بارگذاری نشد",
+            file=sys.stderr,
+        )
         for file, errors in groups.items():
             print(f"== {file}", file=sys.stderr)
             for error in errors:

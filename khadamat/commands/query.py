@@ -8,11 +8,14 @@ absolute IRI or a path under the base; dates take Jalali or ISO. Exit 2 on a usa
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from collections.abc import Mapping, Sequence
 
-from pyoxigraph import NamedNode
+from pyoxigraph import Literal, NamedNode
 
+from khadamat.jalali import to_jalali
+from khadamat.namespaces import XSD
 from khadamat.output import FORMATS, render
 from khadamat.querylib import QueryError, QuerySpec, columns, resolve, run_query
 from khadamat.store import Term
@@ -54,15 +57,20 @@ def parse_params(items: Sequence[str]) -> dict[str, str]:
     return out
 
 
+def _shown(value: Term, base: str) -> object:
+    if isinstance(value, NamedNode) and value.value.startswith(base):
+        return value.value[len(base):]
+    if isinstance(value, Literal) and value.datatype is not None and value.datatype.value == XSD + "date":
+        return to_jalali(dt.date.fromisoformat(value.value))
+    return value
+
+
 def for_display(rows: Sequence[Mapping[str, Term]], base: str, fmt: str) -> list[dict[str, object]]:
-    """Rows for the terminal table: IRIs under the base shortened to their path, to fit a screen."""
+    """Rows for the terminal table: IRIs under the base as their path (to fit a screen), dates in
+    Jalali as people read them. JSON and CSV keep full IRIs and ISO dates for machines."""
     if fmt != "table":
         return [dict(r) for r in rows]
-    return [
-        {k: v.value[len(base):] if isinstance(v, NamedNode) and v.value.startswith(base) else v
-         for k, v in row.items()}
-        for row in rows
-    ]
+    return [{k: _shown(v, base) for k, v in row.items()} for row in rows]
 
 
 def print_rows(spec: QuerySpec, rows: Sequence[Mapping[str, Term]], base: str, fmt: str) -> None:

@@ -21,10 +21,24 @@ from khadamat.validation.report import SEVERITY_ORDER, Report, message, rule_nam
 
 FORMATS = ("table", "json", "csv", "turtle", "html")
 _LABELS = {
-    "fa": {"agency": "دستگاه", "findings": "یافته", "none": "(بدون دستگاه)", "ok": "هیچ یافته‌ای نیست؛ داده با شکل‌ها سازگار است.",
-           "date": "تاریخ اعتبارسنجی", "law": "مبنا", "scope": "دامنه"},
-    "en": {"agency": "agency", "findings": "findings", "none": "(no agency)", "ok": "No findings: the data conforms to the shapes.",
-           "date": "validation date", "law": "enforces", "scope": "scope"},
+    "fa": {
+        "agency": "دستگاه",
+        "findings": "یافته",
+        "none": "(بدون دستگاه)",
+        "ok": "هیچ یافته‌ای نیست؛ داده با شکل‌ها سازگار است.",
+        "date": "تاریخ اعتبارسنجی",
+        "law": "مبنا",
+        "scope": "دامنه",
+    },
+    "en": {
+        "agency": "agency",
+        "findings": "findings",
+        "none": "(no agency)",
+        "ok": "No findings: the data conforms to the shapes.",
+        "date": "validation date",
+        "law": "enforces",
+        "scope": "scope",
+    },
 }
 
 
@@ -39,17 +53,34 @@ def add_parser(subparsers: argparse._SubParsersAction, parent: argparse.Argument
             "or above --fail-on; 2: usage or input error. اعتبارسنجی کل فهرست، یک دستگاه یا یک ارسال."
         ),
     )
-    parser.add_argument("paths", nargs="*", type=Path, metavar="PATH",
-                        help="a submission to validate before loading (.xlsx, folder of .csv, RDF)")
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help="a submission to validate before loading (.xlsx, folder of .csv, RDF)",
+    )
     parser.add_argument("--agency", metavar="CODE", help="only the findings on this agency's data")
-    parser.add_argument("--with-affiliates", action="store_true",
-                        help="with --agency: include its affiliated agencies and units")
-    parser.add_argument("--date", metavar="YYYY-MM-DD|YYYY/MM/DD",
-                        help="validation date, ISO or Jalali (default: today); cards older than a year fail")
-    parser.add_argument("--lang", choices=("fa", "en"), default="fa", help="language of messages (default fa)")
+    parser.add_argument(
+        "--with-affiliates",
+        action="store_true",
+        help="with --agency: include its affiliated agencies and units",
+    )
+    parser.add_argument(
+        "--date",
+        metavar="YYYY-MM-DD|YYYY/MM/DD",
+        help="validation date, ISO or Jalali (default: today); cards older than a year fail",
+    )
+    parser.add_argument(
+        "--lang", choices=("fa", "en"), default="fa", help="language of messages (default fa)"
+    )
     parser.add_argument("--format", choices=FORMATS, default="table", help="output format (default table)")
-    parser.add_argument("--fail-on", choices=("violation", "warning", "info"), default="violation",
-                        help="lowest severity that makes the exit code 1 (default violation)")
+    parser.add_argument(
+        "--fail-on",
+        choices=("violation", "warning", "info"),
+        default="violation",
+        help="lowest severity that makes the exit code 1 (default violation)",
+    )
     parser.add_argument("-o", "--output", type=Path, metavar="FILE", help="write the report to FILE")
     parser.set_defaults(run=run)
 
@@ -83,8 +114,13 @@ def run(args: argparse.Namespace) -> int:
         return _error(str(exc))
     try:
         submission = _submission(args.paths, store) if args.paths else None
-        report = validate(store, agency=args.agency, with_affiliates=args.with_affiliates,
-                          submission=submission, on_date=on_date)
+        report = validate(
+            store,
+            agency=args.agency,
+            with_affiliates=args.with_affiliates,
+            submission=submission,
+            on_date=on_date,
+        )
     except UnknownAgency as exc:
         return _error(str(exc))
     except _InputProblem as exc:
@@ -127,10 +163,18 @@ def _write(args: argparse.Namespace, text: str) -> None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in counts.items())
+
+
 def table(report: Report, lang: str = "fa") -> str:
     """Findings grouped by agency, then by rule: the rule's message and legal source once, then rows."""
     words = _LABELS[lang]
-    date_text = to_jalali(report.on_date) if lang == "fa" else f"{report.on_date.isoformat()} ({to_jalali(report.on_date, False)})"
+    date_text = (
+        to_jalali(report.on_date)
+        if lang == "fa"
+        else f"{report.on_date.isoformat()} ({to_jalali(report.on_date, False)})"
+    )
     lines = [f"{words['date']}: {date_text}   {words['scope']}: {report.scope}"]
     if not report.findings:
         return "\n".join([*lines, words["ok"]])
@@ -140,15 +184,37 @@ def table(report: Report, lang: str = "fa") -> str:
     for agency, rules in grouped.items():
         count = sum(len(v) for v in rules.values())
         lines += ["", f"══ {words['agency']} {agency or words['none']} — {count} {words['findings']}"]
-        for rule, findings in sorted(rules.items(), key=lambda kv: (-SEVERITY_ORDER[severity_name(kv[1][0].severity)], kv[0])):
+        for rule, findings in sorted(
+            rules.items(), key=lambda kv: (-SEVERITY_ORDER[severity_name(kv[1][0].severity)], kv[0])
+        ):
             first = findings[0]
             legal = first.legal
-            source = f"{legal.instrument}:{legal.article}" + (f":{legal.part}" if legal.part else "") if legal else "—"
-            lines += ["", f"[{severity_name(first.severity)}] {rule} ({words['law']} {source})", f"  {message(first, lang)}"]
-            rows = [{"service_id": f.service_id or "", "focus": f.focus.value if hasattr(f.focus, "value") else str(f.focus),
-                     "path": f.path.text() if f.path else "", "value": f.value} for f in findings]
+            source = (
+                f"{legal.instrument}:{legal.article}" + (f":{legal.part}" if legal.part else "")
+                if legal
+                else "—"
+            )
+            lines += [
+                "",
+                f"[{severity_name(first.severity)}] {rule} ({words['law']} {source})",
+                f"  {message(first, lang)}",
+            ]
+            rows = [
+                {
+                    "service_id": f.service_id or "",
+                    "focus": f.focus.value if hasattr(f.focus, "value") else str(f.focus),
+                    "path": f.path.text() if f.path else "",
+                    "value": f.value,
+                }
+                for f in findings
+            ]
             lines.append("  " + render(rows, "table").replace("\n", "\n  "))
     summary = report.summary()
-    lines += ["", "Σ " + "; ".join(f"{a or words['none']}: {s['total']} ({', '.join(f'{k} {v}' for k, v in s['bySeverity'].items())})"
-                                  for a, s in summary.items())]
+    lines += [
+        "",
+        "Σ "
+        + "; ".join(
+            f"{a or words['none']}: {s['total']} ({_counts(s['bySeverity'])})" for a, s in summary.items()
+        ),
+    ]
     return "\n".join(lines)

@@ -36,7 +36,8 @@ def agency_scope(store: Store, code: str, with_affiliates: bool = False) -> list
     graphs = {store.minter.agency_graph(code)}
     if with_affiliates:
         rows = store.select(
-            f"SELECT DISTINCT ?code WHERE {{ ?child <{ORG}subOrganizationOf>+ {agency} ; <{KH}agencyCode> ?code }}"
+            f"SELECT DISTINCT ?code WHERE {{ ?child <{ORG}subOrganizationOf>+ {agency} ; "
+            f"<{KH}agencyCode> ?code }}"
         )
         graphs |= {store.minter.agency_graph(r["code"].value) for r in rows}
     return sorted(graphs, key=str)
@@ -61,7 +62,9 @@ def validate(
         description = "submission: " + ", ".join(str(p) for p in submission.sources)
     if agency is not None:
         agency_graphs = agency_scope(target, agency, with_affiliates)
-        scope_graphs = agency_graphs if scope_graphs is None else [g for g in scope_graphs if g in agency_graphs]
+        scope_graphs = (
+            agency_graphs if scope_graphs is None else [g for g in scope_graphs if g in agency_graphs]
+        )
         description = f"agency {agency}" + (" with affiliates" if with_affiliates else "")
     validator = Validator(target)
     scope = scope_subjects(target, scope_graphs) if scope_graphs is not None else None

@@ -53,6 +53,8 @@ class CompiledQuery:
     projects_path: bool
     messages: dict[str, str]
     uses_date: bool = False
+    # A merged query returns ?__component = "0", "1"…: the index of (component, reports a value).
+    tagged: tuple[tuple[NamedNode, bool], ...] = ()
 
 
 def _term(node: Node) -> str:
@@ -85,14 +87,14 @@ def target_pattern(shape: Shape, subclasses: Subclasses) -> str | None:
     return branches[0] if len(branches) == 1 else " UNION ".join(f"{{ {b} }}" for b in branches)
 
 
-def _value_condition(constraint: Constraint, subclasses: Subclasses) -> tuple[str, str]:
+def _value_condition(
+    constraint: Constraint, subclasses: Subclasses, class_var: str = "__valueClass"
+) -> tuple[str, str]:
     """(extra pattern, FILTER expression true for a violating ?value) for a value-type constraint."""
     param, value = constraint.param, constraint.value
     if param == "class" and isinstance(value, NamedNode):
-        pattern = (
-            f"OPTIONAL {{ ?value {RDF_TYPE} ?__valueClass . {_values('__valueClass', subclasses(value))} }}"
-        )
-        return pattern, "!BOUND(?__valueClass)"
+        pattern = f"OPTIONAL {{ ?value {RDF_TYPE} ?{class_var} . {_values(class_var, subclasses(value))} }}"
+        return pattern, f"!BOUND(?{class_var})"
     if param == "datatype" and isinstance(value, NamedNode):
         condition = f"!isLiteral(?value) || datatype(?value) != {_term(value)}"
         if value.value in _CASTABLE:
@@ -121,7 +123,11 @@ def _select(head: str, where: str, tail: str = "") -> str:
 
 
 def compile_constraint(
-    shape: Shape, constraint: Constraint, focus: str, subclasses: Subclasses, in_lists: Callable[[Node], list[Node]]
+    shape: Shape,
+    constraint: Constraint,
+    focus: str,
+    subclasses: Subclasses,
+    in_lists: Callable[[Node], list[Node]],
 ) -> CompiledQuery:
     """The SELECT for one Core constraint; `focus` binds ?this (scope + target)."""
     path = shape.path.sparql() if shape.path else None
@@ -136,17 +142,29 @@ def compile_constraint(
             raise UnsupportedShape(f"{shape.label}: sh:{param} needs a property shape")
         count = int(constraint.value.value)
         if param == "minCount" and count == 1:
-            return query(_select("?this", f"{focus}\nOPTIONAL {{ ?this {path} ?__v . }}\nFILTER (!BOUND(?__v))"), False)
+            return query(
+                _select("?this", f"{focus}\nOPTIONAL {{ ?this {path} ?__v . }}\nFILTER (!BOUND(?__v))"), False
+            )
         if param == "minCount":
             where = f"{focus}\nOPTIONAL {{ ?this {path} ?__v . }}"
-            return query(_select("?this", where, f"\nGROUP BY ?this HAVING (COUNT(DISTINCT ?__v) < {count})"), False)
+            return query(
+                _select("?this", where, f"\nGROUP BY ?this HAVING (COUNT(DISTINCT ?__v) < {count})"), False
+            )
         if count == 0:
             return query(_select("?this", f"{focus}\n?this {path} ?__v ."), False)
         where = f"{focus}\n?this {path} ?__v ."
-        return query(_select("?this", where, f"\nGROUP BY ?this HAVING (COUNT(DISTINCT ?__v) > {count})"), False)
+        return query(
+            _select("?this", where, f"\nGROUP BY ?this HAVING (COUNT(DISTINCT ?__v) > {count})"), False
+        )
     if param == "hasValue":
         if not path:
-            return query(_select("?this ?value", f"{focus}\n{values}\nFILTER (!sameTerm(?value, {_term(constraint.value)}))"), True)
+            return query(
+                _select(
+                    "?this ?value",
+                    f"{focus}\n{values}\nFILTER (!sameTerm(?value, {_term(constraint.value)}))",
+                ),
+                True,
+            )
         where = (
             f"{focus}\nOPTIONAL {{ ?this {path} {_term(constraint.value)} . BIND (true AS ?__has) }}\n"
             "FILTER (!BOUND(?__has))"
@@ -162,7 +180,9 @@ def compile_constraint(
 
 
 _PROJECTED_EXPRESSION = re.compile(r"\(\s*(.+?)\s+AS\s+[?$](\w+)\s*\)", re.S | re.I)
-_SELECT_HEAD = re.compile(r"^(?P<prologue>.*?)\bSELECT\b(?P<projection>.*?)\bWHERE\s*\{(?P<body>.*)\}\s*$", re.S | re.I)
+_SELECT_HEAD = re.compile(
+    r"^(?P<prologue>.*?)\bSELECT\b(?P<projection>.*?)\bWHERE\s*\{(?P<body>.*)\}\s*$", re.S | re.I
+)
 
 
 def compile_sparql(shape: Shape, constraint: SparqlConstraint, focus: str) -> CompiledQuery:
@@ -188,7 +208,96 @@ def compile_sparql(shape: Shape, constraint: SparqlConstraint, focus: str) -> Co
     full = prologue + match.group("prologue") + _select(head, where)
     messages = constraint.messages or shape.messages
     return CompiledQuery(
-        shape, sh("SPARQLConstraintComponent"), full, "value" in projected, "path" in projected, messages, uses_date
+        shape,
+        sh("SPARQLConstraintComponent"),
+        full,
+        "value" in projected,
+        "path" in projected,
+        messages,
+        uses_date,
+    )
+
+
+def _mergeable(constraint: Constraint) -> bool:
+    """Counts other than 0 and 1 need GROUP BY: they keep a query of their own."""
+    if constraint.param == "minCount":
+        return int(constraint.value.value) == 1
+    if constraint.param == "maxCount":
+        return int(constraint.value.value) in (0, 1)
+    return True
+
+
+def compile_merged(
+    shape: Shape,
+    constraints: Sequence[Constraint],
+    focus: str,
+    subclasses: Subclasses,
+    in_lists: Callable[[Node], list[Node]],
+) -> CompiledQuery:
+    """All simple constraints of one shape in one SELECT: the value nodes are read once.
+
+    Each constraint is a branch of one FILTER, selected by ?__component (a VALUES tag); the
+    patterns a branch needs (the value's classes, a second value for maxCount 1, the hasValue
+    probe) are OPTIONALs nested under the value, so that a missing value never matches them.
+    """
+    path = shape.path.sparql() if shape.path else None
+    inner: list[str] = []  # patterns that need ?value bound
+    outer: list[str] = []  # patterns on ?this alone
+    branches: list[str] = []
+    tagged: list[tuple[NamedNode, bool]] = []
+    for index, constraint in enumerate(constraints):
+        param = constraint.param
+        if param in {"minCount", "maxCount"} and not path:
+            raise UnsupportedShape(f"{shape.label}: sh:{param} needs a property shape")
+        reports_value = param not in {"minCount", "maxCount"} and not (param == "hasValue" and path)
+        if param == "minCount":
+            condition = "!BOUND(?value)"
+        elif param == "maxCount" and int(constraint.value.value) == 0:
+            condition = "BOUND(?value)"
+        elif param == "maxCount":
+            inner.append(
+                f"OPTIONAL {{ ?this {path} ?__other{index} . FILTER (!sameTerm(?__other{index}, ?value)) }}"
+            )
+            condition = f"BOUND(?__other{index})"
+        elif param == "hasValue" and path:
+            outer.append(
+                f"OPTIONAL {{ ?this {path} {_term(constraint.value)} . BIND (true AS ?__has{index}) }}"
+            )
+            condition = f"!BOUND(?__has{index})"
+        elif param == "hasValue":
+            condition = f"!sameTerm(?value, {_term(constraint.value)})"
+        elif param == "in":
+            allowed = (
+                " || ".join(f"sameTerm(?value, {_term(m)})" for m in in_lists(constraint.value)) or "false"
+            )
+            condition = f"BOUND(?value) && !({allowed})"
+        else:
+            pattern, test = _value_condition(constraint, subclasses, f"__class{index}")
+            if pattern:
+                inner.append(pattern)
+            condition = f"BOUND(?value) && ({test})"
+        branches.append(f'(?__component = "{index}" && {condition})')
+        tagged.append((constraint.component, reports_value))
+    if path:
+        values = f"OPTIONAL {{\n  ?this {path} ?value .\n  " + "\n  ".join(inner) + "\n}"
+    else:
+        values = "BIND (?this AS ?value)\n" + "\n".join(inner)
+    tags = " ".join(f'"{i}"' for i in range(len(constraints)))
+    where = (
+        f"{focus}\n{values}\n"
+        + "".join(f"{o}\n" for o in outer)
+        + f"VALUES ?__component {{ {tags} }}\nFILTER (\n  "
+        + "\n  || ".join(branches)
+        + "\n)"
+    )
+    return CompiledQuery(
+        shape,
+        tagged[0][0],
+        _select("?this ?__component ?value", where),
+        True,
+        False,
+        shape.messages,
+        tagged=tuple(tagged),
     )
 
 
@@ -203,7 +312,13 @@ def compile_shape(
     if target is None:
         return []
     focus = (f"{_values('this', scope)}\n" if scope is not None else "") + target
-    queries = [compile_constraint(shape, c, focus, subclasses, in_lists) for c in shape.constraints]
+    merged = [c for c in shape.constraints if _mergeable(c)]
+    queries = [compile_merged(shape, merged, focus, subclasses, in_lists)] if merged else []
+    queries += [
+        compile_constraint(shape, c, focus, subclasses, in_lists)
+        for c in shape.constraints
+        if not _mergeable(c)
+    ]
     queries += [compile_sparql(shape, c, focus) for c in shape.sparql]
     return queries
 

@@ -52,9 +52,9 @@ class Finding:
     agency: str | None = field(default=None, hash=False, compare=False)
     legal: LegalSource | None = field(default=None, hash=False, compare=False)
 
-    def key(self) -> tuple[str, str, str]:
-        """(focus, source shape, path): what the differential tests compare."""
-        return (str(self.focus), str(self.shape), self.path.text() if self.path else "")
+    def key(self) -> tuple[str, str, str, str]:
+        """(focus, source shape, path, component): what the differential tests compare."""
+        return (str(self.focus), str(self.shape), self.path.text() if self.path else "", str(self.component))
 
 
 def shapes_files() -> list[FilePath]:
@@ -109,13 +109,19 @@ class Validator:
         if query.projects_path and isinstance(row.get("path"), NamedNode):
             path = Path("iri", iri=row["path"])
             path_node = row["path"]
+        component = query.component
         value = row.get("value") if query.projects_value else None
-        if value is None and query.component.value.endswith("SPARQLConstraintComponent") and not shape.is_property:
+        if query.tagged:
+            component, reports_value = query.tagged[int(row["__component"].value)]
+            value = value if reports_value else None
+        elif (
+            value is None and component.value.endswith("SPARQLConstraintComponent") and not shape.is_property
+        ):
             value = row["this"]  # SHACL-SPARQL: a node shape's value node is the focus node
         return Finding(
             focus=row["this"],
             shape=shape.node,
-            component=query.component,
+            component=component,
             severity=shape.severity,
             path=path,
             value=value,

@@ -86,10 +86,14 @@ def enrich(store: Store, shapes_graph: TripleIndex, findings: Sequence[Finding])
     focus = sorted({f.focus for f in findings if isinstance(f.focus, NamedNode)}, key=str)
     details = focus_details(store, focus)
     enforced = {f.shape: shapes_graph.value(f.shape, ENFORCES) for f in findings}
-    sources = legal_sources(store, sorted({n for n in enforced.values() if isinstance(n, NamedNode)}, key=str))
+    sources = legal_sources(
+        store, sorted({n for n in enforced.values() if isinstance(n, NamedNode)}, key=str)
+    )
     out = []
     for finding in findings:
-        sid, agency = details.get(finding.focus, (None, None)) if isinstance(finding.focus, NamedNode) else (None, None)
+        sid, agency = (
+            details.get(finding.focus, (None, None)) if isinstance(finding.focus, NamedNode) else (None, None)
+        )
         node = enforced.get(finding.shape)
         legal = sources.get(node) if isinstance(node, NamedNode) else None
         out.append(replace(finding, service_id=sid, agency=agency, legal=legal))

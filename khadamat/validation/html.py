@@ -17,27 +17,58 @@ if TYPE_CHECKING:
 
 _TEXT = {
     "fa": {
-        "title": "گزارش اعتبارسنجی شناسنامه خدمات", "date": "تاریخ اعتبارسنجی", "scope": "دامنه",
-        "filter": "جستجو در یافته‌ها…", "summary": "خلاصه به تفکیک دستگاه", "agency": "دستگاه",
-        "total": "جمع", "service": "شناسه خدمت", "rule": "قاعده", "severity": "شدت", "path": "مسیر",
-        "value": "مقدار", "message": "پیام", "law": "مبنای قانونی", "focus": "گره", "ok": "هیچ یافته‌ای نیست.",
-        "Violation": "تخلف", "Warning": "هشدار", "Info": "اطلاع", "dir": "rtl",
+        "title": "گزارش اعتبارسنجی شناسنامه خدمات",
+        "date": "تاریخ اعتبارسنجی",
+        "scope": "دامنه",
+        "filter": "جستجو در یافته‌ها…",
+        "summary": "خلاصه به تفکیک دستگاه",
+        "agency": "دستگاه",
+        "total": "جمع",
+        "service": "شناسه خدمت",
+        "rule": "قاعده",
+        "severity": "شدت",
+        "path": "مسیر",
+        "value": "مقدار",
+        "message": "پیام",
+        "law": "مبنای قانونی",
+        "focus": "گره",
+        "ok": "هیچ یافته‌ای نیست.",
+        "Violation": "تخلف",
+        "Warning": "هشدار",
+        "Info": "اطلاع",
+        "dir": "rtl",
     },
     "en": {
-        "title": "Service card validation report", "date": "Validation date", "scope": "Scope",
-        "filter": "Filter findings…", "summary": "Summary by agency", "agency": "Agency", "total": "Total",
-        "service": "Service ID", "rule": "Rule", "severity": "Severity", "path": "Path", "value": "Value",
-        "message": "Message", "law": "Legal source", "focus": "Node", "ok": "No findings.",
-        "Violation": "Violation", "Warning": "Warning", "Info": "Info", "dir": "ltr",
+        "title": "Service card validation report",
+        "date": "Validation date",
+        "scope": "Scope",
+        "filter": "Filter findings…",
+        "summary": "Summary by agency",
+        "agency": "Agency",
+        "total": "Total",
+        "service": "Service ID",
+        "rule": "Rule",
+        "severity": "Severity",
+        "path": "Path",
+        "value": "Value",
+        "message": "Message",
+        "law": "Legal source",
+        "focus": "Node",
+        "ok": "No findings.",
+        "Violation": "Violation",
+        "Warning": "Warning",
+        "Info": "Info",
+        "dir": "ltr",
     },
 }
 
 _STYLE = """
-body{font-family:Vazirmatn,"Vazir","Sahel","IRANSans","B Nazanin",Tahoma,"Noto Naskh Arabic","Segoe UI",sans-serif;
-margin:1.5rem;color:#1d2330;line-height:1.6}
+body{font-family:Vazirmatn,"Vazir","Sahel","IRANSans","B Nazanin",Tahoma,"Noto Naskh Arabic",
+"Segoe UI",sans-serif;margin:1.5rem;color:#1d2330;line-height:1.6}
 h1{font-size:1.4rem;margin:0 0 .3rem}
 .meta{color:#556;margin-bottom:1rem}
-input#filter{width:100%;max-width:32rem;padding:.45rem .6rem;font:inherit;border:1px solid #aab;border-radius:.3rem}
+input#filter{width:100%;max-width:32rem;padding:.45rem .6rem;font:inherit;border:1px solid #aab;
+border-radius:.3rem}
 table{border-collapse:collapse;width:100%;margin:1rem 0;font-size:.92rem}
 th,td{border:1px solid #d5d8e0;padding:.3rem .45rem;vertical-align:top;text-align:start}
 th{background:#eef1f6}
@@ -67,7 +98,9 @@ def _summary(report: Report, t: dict[str, str]) -> str:
     for agency, entry in report.summary().items():
         by_sev = "، ".join(f"{t.get(k, k)} {v}" for k, v in entry["bySeverity"].items())
         by_rule = "، ".join(f"{k} {v}" for k, v in entry["byRule"].items())
-        rows.append(f"<tr>{_cell(agency or '—')}{_cell(entry['total'])}{_cell(by_sev)}{_cell(by_rule, 'ltr')}</tr>")
+        rows.append(
+            f"<tr>{_cell(agency or '—')}{_cell(entry['total'])}{_cell(by_sev)}{_cell(by_rule, 'ltr')}</tr>"
+        )
     head = f"<tr><th>{t['agency']}</th><th>{t['total']}</th><th>{t['severity']}</th><th>{t['rule']}</th></tr>"
     return f"<h2>{t['summary']}</h2><table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
 
@@ -85,9 +118,9 @@ def _findings(report: Report, lang: str, t: dict[str, str]) -> str:
         value = f.value.value if f.value is not None and hasattr(f.value, "value") else f.value
         rows.append(
             f'<tr class="{sev}">{_cell(f.agency)}{_cell(f.service_id, "ltr")}{_cell(t.get(sev, sev), "sev")}'
-            f'{_cell(rule_name(f.shape), "ltr")}{_cell(message(f, lang))}{_cell(law)}'
-            f'{_cell(f.path.text() if f.path else "", "ltr")}{_cell(value, "iri")}'
-            f'{_cell(getattr(f.focus, "value", f.focus), "iri")}</tr>'
+            f"{_cell(rule_name(f.shape), 'ltr')}{_cell(message(f, lang))}{_cell(law)}"
+            f"{_cell(f.path.text() if f.path else '', 'ltr')}{_cell(value, 'iri')}"
+            f"{_cell(getattr(f.focus, 'value', f.focus), 'iri')}</tr>"
         )
     cols = ("agency", "service", "severity", "rule", "message", "law", "path", "value", "focus")
     head = "".join(f"<th>{t[c]}</th>" for c in cols)
@@ -103,7 +136,7 @@ def render_html(report: Report, lang: str = "fa") -> str:
         f'<!DOCTYPE html>\n<html lang="{lang}" dir="{t["dir"]}"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{t["title"]}</title>'
         f"<style>{_STYLE}</style></head><body>"
-        f"<h1>{t['title']}</h1><div class=\"meta\">{t['date']}: {escape(date_text)} · "
+        f'<h1>{t["title"]}</h1><div class="meta">{t["date"]}: {escape(date_text)} · '
         f"{t['scope']}: {escape(report.scope)} · {len(report.findings)}</div>"
         f'<input id="filter" type="search" placeholder="{t["filter"]}" aria-label="{t["filter"]}">'
         f"{_summary(report, t)}{body}<script>{_SCRIPT}</script></body></html>\n"

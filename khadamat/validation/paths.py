@@ -67,8 +67,8 @@ def compact(iri: NamedNode) -> str:
     """An IRI as prefix:local when a known namespace matches, else <iri>."""
     value = iri.value
     for prefix, namespace in sorted(PREFIXES.items(), key=lambda kv: -len(kv[1])):
-        if value.startswith(namespace) and "/" not in value[len(namespace):]:
-            return f"{prefix}:{value[len(namespace):]}"
+        if value.startswith(namespace) and "/" not in value[len(namespace) :]:
+            return f"{prefix}:{value[len(namespace) :]}"
     return f"<{value}>"
 
 

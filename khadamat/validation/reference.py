@@ -21,7 +21,7 @@ from khadamat.validation.compiler import DATE_VARIABLE
 from khadamat.validation.graph import TripleIndex
 from khadamat.validation.paths import read_path
 
-Key = tuple[str, str, str]
+Key = tuple[str, str, str, str]
 
 
 def shapes_text(files: Sequence[FilePath], base: str, on_date: dt.date) -> str:
@@ -31,24 +31,29 @@ def shapes_text(files: Sequence[FilePath], base: str, on_date: dt.date) -> str:
 
 
 def report_keys(report: TripleIndex) -> set[Key]:
-    """The (focus, source shape, path) keys of every sh:ValidationResult of a report graph."""
+    """The (focus, source shape, path, component) keys of every sh:ValidationResult of a report graph."""
     keys: set[Key] = set()
     for result in report.subjects(NamedNode(RDF + "type"), NamedNode(SH + "ValidationResult")):
         focus = report.value(result, NamedNode(SH + "focusNode"))
         shape = report.value(result, NamedNode(SH + "sourceShape"))
         path_node = report.value(result, NamedNode(SH + "resultPath"))
         path = read_path(report, path_node).text() if path_node is not None else ""
-        keys.add((str(focus), str(shape), path))
+        component = report.value(result, NamedNode(SH + "sourceConstraintComponent"))
+        keys.add((str(focus), str(shape), path, str(component)))
     return keys
 
 
-def pyshacl_keys(triples: Iterable[Triple], files: Sequence[FilePath], base: str, on_date: dt.date) -> set[Key]:
+def pyshacl_keys(
+    triples: Iterable[Triple], files: Sequence[FilePath], base: str, on_date: dt.date
+) -> set[Key]:
     """Validate with pySHACL and return its result keys."""
     import pyshacl
     import rdflib
 
     data = rdflib.Graph()
-    data.parse(data=(ox.serialize(list(triples), format=RdfFormat.N_TRIPLES) or b"").decode("utf-8"), format="nt")
+    data.parse(
+        data=(ox.serialize(list(triples), format=RdfFormat.N_TRIPLES) or b"").decode("utf-8"), format="nt"
+    )
     shapes = rdflib.Graph()
     shapes.parse(data=shapes_text(files, base, on_date), format="turtle")
     _conforms, results, text = pyshacl.validate(

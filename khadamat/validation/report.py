@@ -27,8 +27,20 @@ from khadamat.validation.paths import compact
 
 SEVERITY_ORDER = {"Info": 0, "Warning": 1, "Violation": 2}
 CSV_COLUMNS = (
-    "agency", "service_id", "focus_node", "severity", "rule", "path", "value",
-    "instrument", "article", "part", "message_fa", "message_en", "source_shape", "constraint",
+    "agency",
+    "service_id",
+    "focus_node",
+    "severity",
+    "rule",
+    "path",
+    "value",
+    "instrument",
+    "article",
+    "part",
+    "message_fa",
+    "message_en",
+    "source_shape",
+    "constraint",
 )
 
 
@@ -43,7 +55,9 @@ def rule_name(shape: Any) -> str:
 
 
 def message(finding: Finding, lang: str) -> str:
-    return finding.messages.get(lang) or finding.messages.get("en") or next(iter(finding.messages.values()), "")
+    return (
+        finding.messages.get(lang) or finding.messages.get("en") or next(iter(finding.messages.values()), "")
+    )
 
 
 def _term_text(term: Any) -> str | None:
@@ -71,8 +85,13 @@ class Report:
     def sorted(self) -> list[Finding]:
         return sorted(
             self.findings,
-            key=lambda f: (f.agency or "", -SEVERITY_ORDER.get(severity_name(f.severity), 0),
-                           rule_name(f.shape), str(f.focus), f.path.text() if f.path else ""),
+            key=lambda f: (
+                f.agency or "",
+                -SEVERITY_ORDER.get(severity_name(f.severity), 0),
+                rule_name(f.shape),
+                str(f.focus),
+                f.path.text() if f.path else "",
+            ),
         )
 
     def at_least(self, severity: str) -> list[Finding]:
@@ -95,7 +114,9 @@ class Report:
             "severity": severity_name(finding.severity),
             "message": message(finding, lang),
             "messages": {"fa": message(finding, "fa"), "en": message(finding, "en")},
-            "legalSource": None if legal is None else {
+            "legalSource": None
+            if legal is None
+            else {
                 "node": legal.node.value,
                 "instrument": legal.instrument,
                 "article": legal.article,
@@ -120,13 +141,24 @@ class Report:
         for f in self.sorted():
             item = self.finding_dict(f)
             legal = item["legalSource"] or {}
-            out.append({
-                "agency": item["agency"], "service_id": item["serviceId"], "focus_node": item["focusNode"],
-                "severity": item["severity"], "rule": item["rule"], "path": item["path"], "value": item["value"],
-                "instrument": legal.get("instrument"), "article": legal.get("article"), "part": legal.get("part"),
-                "message_fa": item["messages"]["fa"], "message_en": item["messages"]["en"],
-                "source_shape": item["sourceShape"], "constraint": item["constraint"],
-            })
+            out.append(
+                {
+                    "agency": item["agency"],
+                    "service_id": item["serviceId"],
+                    "focus_node": item["focusNode"],
+                    "severity": item["severity"],
+                    "rule": item["rule"],
+                    "path": item["path"],
+                    "value": item["value"],
+                    "instrument": legal.get("instrument"),
+                    "article": legal.get("article"),
+                    "part": legal.get("part"),
+                    "message_fa": item["messages"]["fa"],
+                    "message_en": item["messages"]["en"],
+                    "source_shape": item["sourceShape"],
+                    "constraint": item["constraint"],
+                }
+            )
         return out
 
     def to_csv(self) -> str:
@@ -140,7 +172,9 @@ class Report:
     # Summary ----------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
         """Per agency: findings by severity and by rule (used by the evaluation report)."""
-        by_agency: dict[str, dict[str, Counter]] = defaultdict(lambda: {"severity": Counter(), "rule": Counter()})
+        by_agency: dict[str, dict[str, Counter]] = defaultdict(
+            lambda: {"severity": Counter(), "rule": Counter()}
+        )
         for f in self.findings:
             entry = by_agency[f.agency or ""]
             entry["severity"][severity_name(f.severity)] += 1
@@ -157,13 +191,18 @@ class Report:
     # Turtle -----------------------------------------------------------------------------
     def triples(self) -> list[Triple]:
         """The report as a standard sh:ValidationReport graph."""
+
         def sh(local: str) -> NamedNode:
             return NamedNode(SH + local)
 
         report = BlankNode()
         triples = [
             Triple(report, NamedNode(RDF + "type"), sh("ValidationReport")),
-            Triple(report, sh("conforms"), Literal(str(self.conforms).lower(), datatype=NamedNode(XSD + "boolean"))),
+            Triple(
+                report,
+                sh("conforms"),
+                Literal(str(self.conforms).lower(), datatype=NamedNode(XSD + "boolean")),
+            ),
         ]
         copied: set[Any] = set()
         for f in self.sorted():

@@ -32,15 +32,36 @@ VIOLATION = sh("Violation")
 
 # Parameters of the constraint components the compiler implements (SHACL Core names).
 VALUE_PARAMS = (
-    "class", "datatype", "nodeKind", "in", "pattern", "minInclusive", "maxInclusive",
-    "minExclusive", "maxExclusive", "minLength", "maxLength", "hasValue",
+    "class",
+    "datatype",
+    "nodeKind",
+    "in",
+    "pattern",
+    "minInclusive",
+    "maxInclusive",
+    "minExclusive",
+    "maxExclusive",
+    "minLength",
+    "maxLength",
+    "hasValue",
 )
 COUNT_PARAMS = ("minCount", "maxCount")
 SUPPORTED_PARAMS = (*VALUE_PARAMS, *COUNT_PARAMS)
 # Core parameters we deliberately do not compile; finding one in a shape is an error.
 UNSUPPORTED_PARAMS = (
-    "languageIn", "uniqueLang", "equals", "disjoint", "lessThan", "lessThanOrEquals", "not",
-    "and", "or", "xone", "node", "qualifiedValueShape", "closed",
+    "languageIn",
+    "uniqueLang",
+    "equals",
+    "disjoint",
+    "lessThan",
+    "lessThanOrEquals",
+    "not",
+    "and",
+    "or",
+    "xone",
+    "node",
+    "qualifiedValueShape",
+    "closed",
 )
 SUPPORTED_TARGETS = ("targetClass", "targetNode", "targetSubjectsOf", "targetObjectsOf")
 
@@ -147,7 +168,9 @@ def _constraints(graph: TripleIndex, node: Node) -> list[Constraint]:
     out: list[Constraint] = []
     for param in SUPPORTED_PARAMS:
         for value in graph.objects(node, sh(param)):
-            out.append(Constraint(param, value, flags.value if flags is not None and param == "pattern" else None))
+            out.append(
+                Constraint(param, value, flags.value if flags is not None and param == "pattern" else None)
+            )
     return out
 
 
@@ -165,7 +188,9 @@ def _read_shape(graph: TripleIndex, node: Node, parent: Shape | None) -> Shape:
         if select is None or _is_deactivated(graph, constraint):
             continue
         sparql.append(
-            SparqlConstraint(constraint, select.value, _prefixes(graph, constraint), _messages(graph, constraint))
+            SparqlConstraint(
+                constraint, select.value, _prefixes(graph, constraint), _messages(graph, constraint)
+            )
         )
     return Shape(
         node=node,
@@ -214,7 +239,9 @@ def read_shapes(graph: TripleIndex) -> list[Shape]:
     custom = _custom_parameters(graph)
     for triple in graph.triples:
         if triple.predicate in custom:
-            raise UnsupportedShape(f"{triple.subject}: SPARQL-based constraint components ({triple.predicate}) are not supported")
+            raise UnsupportedShape(
+                f"{triple.subject}: SPARQL-based constraint components ({triple.predicate}) are not supported"
+            )
     children = {t.object for t in graph.triples if t.predicate == sh("property")}
     for node in _shape_nodes(graph):
         if node not in children or _targets(graph, node):

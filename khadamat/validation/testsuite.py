@@ -37,7 +37,7 @@ class Case:
     label: str
     data: list[Triple]
     shapes: TripleIndex
-    expected: set[Key] | None  # None: the suite expects a failure (ill-formed shapes…)
+    expected: set[tuple[str, ...]] | None  # None: the suite expects a failure (ill-formed shapes…)
     shape: NamedNode | None = None  # our fixtures: the shape under test
     conforming: list[Node] = field(default_factory=list)
     on_date: dt.date | None = None
@@ -61,17 +61,22 @@ def shape_key(shape: Node | None) -> str:
     return "_:" if isinstance(shape, BlankNode) or shape is None else str(shape)
 
 
-def result_keys(report: TripleIndex, node: Node) -> set[Key]:
-    keys: set[Key] = set()
+def result_keys(report: TripleIndex, node: Node, with_component: bool = False) -> set[tuple[str, ...]]:
+    """(focus, source shape, path[, constraint component]) of every sh:result of a report node."""
+    keys: set[tuple[str, ...]] = set()
     for result in report.objects(node, NamedNode(SH + "result")):
         focus = report.value(result, NamedNode(SH + "focusNode"))
         path_node = report.value(result, NamedNode(SH + "resultPath"))
         path = read_path(report, path_node).text() if path_node is not None else ""
-        keys.add((str(focus), shape_key(report.value(result, NamedNode(SH + "sourceShape"))), path))
+        key = (str(focus), shape_key(report.value(result, NamedNode(SH + "sourceShape"))), path)
+        component = report.value(result, NamedNode(SH + "sourceConstraintComponent"))
+        keys.add((*key, str(component)) if with_component else key)
     return keys
 
 
-def read_cases(file: Path, shapes: TripleIndex | None = None, strip_manifest: bool = False) -> list[Case]:
+def read_cases(
+    file: Path, shapes: TripleIndex | None = None, strip_manifest: bool = False, with_component: bool = False
+) -> list[Case]:
     """Every sht:Validate entry of a file; `shapes` replaces the entry's shapes graph (our fixtures)."""
     here = NamedNode(file.resolve().as_uri())
     own = TripleIndex.parse(file.read_text(encoding="utf-8"), base_iri=here.value)
@@ -83,7 +88,7 @@ def read_cases(file: Path, shapes: TripleIndex | None = None, strip_manifest: bo
         shapes_ref = own.value(action, NamedNode(SHT + "shapesGraph"))
         shapes_graph = shapes if shapes is not None else _graph_of(shapes_ref, here, own, cache)
         result = own.value(entry, NamedNode(MF + "result"))
-        expected = None if result == NamedNode(SHT + "Failure") else result_keys(own, result)
+        expected = None if result == NamedNode(SHT + "Failure") else result_keys(own, result, with_component)
         triples = data.triples
         if strip_manifest:
             manifest = {t for n in own.subjects(_TYPE, NamedNode(MF + "Manifest")) for t in own.closure(n)}
@@ -91,17 +96,21 @@ def read_cases(file: Path, shapes: TripleIndex | None = None, strip_manifest: bo
             triples = [t for t in triples if t not in manifest]
         label = own.value(entry, NamedNode(RDFS + "label"))
         date = own.value(entry, NamedNode(KHX + "validationDate"))
-        cases.append(Case(
-            name=entry.value.rsplit("/", 1)[-1].lstrip("#") if isinstance(entry, NamedNode) else file.stem,
-            file=file,
-            label=label.value if isinstance(label, Literal) else "",
-            data=list(triples),
-            shapes=shapes_graph,
-            expected=expected,
-            shape=own.value(action, NamedNode(KHX + "shape")),
-            conforming=own.objects(entry, NamedNode(KHX + "conforming")),
-            on_date=dt.date.fromisoformat(date.value) if isinstance(date, Literal) else None,
-        ))
+        cases.append(
+            Case(
+                name=entry.value.rsplit("/", 1)[-1].lstrip("#")
+                if isinstance(entry, NamedNode)
+                else file.stem,
+                file=file,
+                label=label.value if isinstance(label, Literal) else "",
+                data=list(triples),
+                shapes=shapes_graph,
+                expected=expected,
+                shape=own.value(action, NamedNode(KHX + "shape")),
+                conforming=own.objects(entry, NamedNode(KHX + "conforming")),
+                on_date=dt.date.fromisoformat(date.value) if isinstance(date, Literal) else None,
+            )
+        )
     return cases
 
 
@@ -120,8 +129,12 @@ def run_case(case: Case, store: Store, on_date: dt.date | None = None) -> list[F
     return validator.run(None, on_date or case.on_date or dt.date.today())
 
 
-def finding_keys(findings: list[Finding]) -> set[Key]:
-    return {(str(f.focus), shape_key(f.shape), f.path.text() if f.path else "") for f in findings}
+def finding_keys(findings: list[Finding], with_component: bool = False) -> set[tuple[str, ...]]:
+    keys = set()
+    for f in findings:
+        key = (str(f.focus), shape_key(f.shape), f.path.text() if f.path else "")
+        keys.add((*key, str(f.component)) if with_component else key)
+    return keys
 
 
 __all__ = ["Case", "finding_keys", "read_cases", "result_keys", "run_case", "store_with"]
