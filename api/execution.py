@@ -42,7 +42,7 @@ class QueryTimeout(Exception):
         self.seconds = seconds
 
 
-def _limiter() -> anyio.CapacityLimiter:
+def limiter() -> anyio.CapacityLimiter:
     global _LIMITER
     if _LIMITER is None:
         _LIMITER = anyio.CapacityLimiter(8)
@@ -53,7 +53,7 @@ async def run_limited(func: Callable[[], T], timeout: float) -> T:
     """Run `func` in a worker thread; raise QueryTimeout when it is not done within `timeout`."""
     try:
         with anyio.fail_after(timeout):
-            return await anyio.to_thread.run_sync(func, abandon_on_cancel=True, limiter=_limiter())
+            return await anyio.to_thread.run_sync(func, abandon_on_cancel=True, limiter=limiter())
     except TimeoutError as exc:
         raise QueryTimeout(timeout) from exc
 

@@ -1,22 +1,27 @@
-"""Validation findings for pages and the validation routes, from khadamat.validation.
+"""Validation findings on entity pages, computed per agency in the background.
 
-The server's store is read-only, so the report of the loaded catalog cannot change while the
-worker lives: it is computed once, on first use, off the event loop, and reused. Pages show the
-findings whose focus node is the page's node.
+The server's store is read-only, so an agency's validation report cannot change while the worker
+lives: it is computed once, reused, and shown on the pages of that agency's nodes. Validating an
+agency of a national catalog takes longer than a page may wait, so a page never waits: the first
+visit starts the validation (one at a time per worker) and says the findings are on their way;
+later visits show them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import importlib
 from typing import Any
 
 import pyoxigraph as ox
 from fastapi import Request
-from khadamat.api.deps import in_thread, store_of
+from khadamat.api.catalog_index import index_of
+from khadamat.api.deps import config_of, store_of
+from khadamat.api.execution import run_limited
 
-_LOCK = asyncio.Lock()
-_FOCUS_KEYS = ("focusNode", "focus", "focus_node", "node")
+PENDING = "pending"
+_ONE_AT_A_TIME = asyncio.Semaphore(1)
 
 
 def validation_module() -> Any | None:
@@ -28,31 +33,38 @@ def validation_module() -> Any | None:
     return module if hasattr(module, "validate") else None
 
 
-async def catalog_report(request: Request) -> Any | None:
-    """The validation report of the whole loaded catalog (cached per worker), or None."""
+async def _report(request: Request, module: Any, code: str) -> dict[str, Any]:
+    store = store_of(request)
+    today = dt.date.today()
+    async with _ONE_AT_A_TIME:
+        report = await run_limited(
+            lambda: module.validate(store, agency=code, on_date=today), config_of(request).validate_timeout
+        )
+    return report.to_json("fa")
+
+
+async def agency_code_of(request: Request, node: ox.NamedNode) -> str | None:
+    """The agency whose graph holds the node: the item's provider, or the agency itself."""
+    index = await index_of(request)
+    item = index.by_iri.get(node.value)
+    agency = index.agencies.get(item.provider or "") if item is not None else index.agencies.get(node.value)
+    return agency.code if agency is not None else None
+
+
+async def for_node(request: Request, node: ox.NamedNode) -> list[dict[str, Any]] | str | None:
+    """The findings about a node; PENDING while its agency is being validated; None when not applicable."""
     module = validation_module()
-    if module is None:
+    code = await agency_code_of(request, node) if module is not None else None
+    if code is None:
         return None
-    state = request.app.state
-    async with _LOCK:
-        if getattr(state, "catalog_report", None) is None:
-            store = store_of(request)
-            state.catalog_report = await in_thread(request, lambda: module.validate(store))
-    return state.catalog_report
-
-
-def focus_of(finding: Any) -> str | None:
-    for key in _FOCUS_KEYS:
-        value = finding.get(key) if isinstance(finding, dict) else getattr(finding, key, None)
-        if value is not None:
-            return value.value if isinstance(value, ox.NamedNode) else str(value)
-    return None
-
-
-async def for_node(request: Request, node: ox.NamedNode) -> list[dict[str, Any]] | None:
-    """The findings about one node as JSON-ready dicts; None when validation is not available."""
-    report = await catalog_report(request)
-    if report is None:
+    tasks: dict[str, asyncio.Task] = request.app.state.__dict__.setdefault("finding_tasks", {})
+    task = tasks.get(code)
+    if task is None or (task.done() and task.exception() is not None):
+        task = tasks[code] = asyncio.ensure_future(_report(request, module, code))
+    try:
+        report = await asyncio.wait_for(asyncio.shield(task), timeout=1.0)
+    except TimeoutError:
+        return PENDING
+    except Exception:
         return None
-    findings = report.to_json("fa").get("findings", [])
-    return [f for f in findings if focus_of(f) == node.value]
+    return [f for f in report.get("findings", []) if f.get("focusNode") == node.value]

@@ -36,15 +36,18 @@ def _service(index: CatalogIndex, iri: str) -> dict[str, Any]:
 async def grounded(request: Request, node: ox.NamedNode) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(missions, services) whose legal basis is the node or a part of it, services also via missions."""
     index = await index_of(request)
-    citing = await select(request, sparql_files.text("grounded-direct"), {"_law": node})
     missions: dict[str, dict[str, Any]] = {}
     services: dict[str, dict[str, Any]] = {}
-    for row in citing:
-        iri, basis = row["node"].value, row["basis"].value
-        if iri in index.by_iri:
-            services.setdefault(iri, _service(index, iri))["via"].append("direct")
-        else:
-            missions.setdefault(iri, {"iri": iri, "basis": []})["basis"].append(basis)
+    for part in await select(request, sparql_files.text("subdivisions"), {"_law": node}):
+        basis = part["part"].value
+        for row in await select(request, sparql_files.text("citing"), {"_basis": part["part"]}):
+            iri = row["node"].value
+            if iri in index.by_iri:
+                entry = services.setdefault(iri, _service(index, iri))
+                if "direct" not in entry["via"]:
+                    entry["via"].append("direct")
+            else:
+                missions.setdefault(iri, {"iri": iri, "basis": []})["basis"].append(basis)
     for iri, mission in missions.items():
         props = properties(await describe(request, ox.NamedNode(iri)))
         mission["code"] = first_text(props, "kh:missionCode")

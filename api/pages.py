@@ -23,7 +23,7 @@ from khadamat.api.deps import select, settings_of
 from khadamat.api.lookup import describe, describe_graph, exists
 from khadamat.api.negotiation import GRAPH_ALIASES, GRAPH_TYPES, choose
 from khadamat.api.results import serialize_triples
-from khadamat.api.services import trace_rows
+from khadamat.api.trace import trace
 from khadamat.api.views import curie, local_name, properties
 
 from khadamat.namespaces import KH
@@ -114,13 +114,13 @@ async def page_context(request: Request, node: ox.NamedNode, base: str, base_pat
         full = next((p for p in labels if curie(p) == key), None)
         rows.append({"key": key, "label": labels.get(full, key) if full else key, "values": values})
     is_item = any(t in (KH + "Service", KH + "Task") for t in types)
-    trace = await trace_rows(request, node) if is_item else []
+    steps = await trace(request, node) if is_item else []
     return {
         "iri": node.value,
         "title": page_title(props) or local_name(node.value),
         "types": [{"iri": t, "label": local_name(t)} for t in types],
         "rows": rows,
-        "trace": trace,
+        "trace": steps,
         "findings": await findings.for_node(request, node),
         "link": lambda iri: link(iri, base, base_path),
         "is_item": is_item,

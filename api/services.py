@@ -8,12 +8,11 @@ from typing import Annotated, Any
 import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from khadamat.api import sparql_files
 from khadamat.api.catalog_index import CatalogIndex, Item, agency_json, index_of
-from khadamat.api.deps import select
 from khadamat.api.lookup import agency_node, describe, describe_graph, item_by_id
 from khadamat.api.respond import ApiError, negotiated
-from khadamat.api.views import local_name, properties, text, value
+from khadamat.api.trace import trace, trace_triples
+from khadamat.api.views import properties, text, value
 
 from khadamat.jalali import DateFormatError, parse_date
 from khadamat.namespaces import DCT, KH, XSD
@@ -145,66 +144,6 @@ async def get_service(
     return await negotiated(request, body, lambda: describe_graph(request, item))
 
 
-def _step(row: dict[str, Any]) -> dict[str, Any]:
-    node = row.get("node")
-    return {
-        "via": text(row.get("via")),
-        "mission": None
-        if row.get("mission") is None
-        else {
-            "iri": row["mission"].value,
-            "code": text(row.get("missionCode")),
-            "title": text(row.get("missionTitle")),
-        },
-        "node": None
-        if node is None
-        else {
-            "iri": node.value,
-            "kind": local_name(row["nodeClass"].value) if row.get("nodeClass") else None,
-            "article_number": text(row.get("articleNumber")),
-            "part_label": text(row.get("partLabel")),
-            "text": text(row.get("text")),
-        },
-        "article": None
-        if row.get("article") is None
-        else {"iri": row["article"].value, "number": text(row.get("articleNumberOfPart"))},
-        "instrument": None
-        if row.get("instrument") is None
-        else {
-            "iri": row["instrument"].value,
-            "code": text(row.get("legalCode")),
-            "title": text(row.get("instrumentTitle")),
-            "url": f"/laws/{text(row.get('legalCode'))}",
-        },
-    }
-
-
-async def trace_rows(request: Request, item: ox.NamedNode) -> list[dict[str, Any]]:
-    return await select(request, sparql_files.text("legal-trace"), {"_item": item})
-
-
-def trace_triples(item: ox.NamedNode, rows: list[dict[str, Any]]) -> list[ox.Triple]:
-    """The trace as RDF: the links the JSON follows, in the vocabulary of the graph."""
-    out: set[ox.Triple] = set()
-    for r in rows:
-        node = r.get("node")
-        if r.get("mission") is not None:
-            out.add(ox.Triple(item, ox.NamedNode(KH + "realizesMission"), r["mission"]))
-            if node is not None:
-                out.add(ox.Triple(r["mission"], ox.NamedNode(KH + "legalBasis"), node))
-        elif node is not None:
-            out.add(ox.Triple(item, ox.NamedNode(KH + "legalBasis"), node))
-        if node is not None and r.get("text") is not None:
-            out.add(ox.Triple(node, ox.NamedNode(KH + "text"), r["text"]))
-        if node is not None and r.get("instrument") is not None and r["instrument"] != node:
-            out.add(
-                ox.Triple(
-                    node, ox.NamedNode("http://data.europa.eu/eli/ontology#is_part_of"), r["instrument"]
-                )
-            )
-    return sorted(out, key=str)
-
-
 @router.get("/services/{service_id}/legal-basis", summary="Trace a service to its legal basis")
 async def get_legal_basis(
     request: Request,
@@ -216,19 +155,19 @@ async def get_legal_basis(
     """service → missions → articles (with text) → instruments, and the direct legal bases."""
     row = await item_by_id(request, service_id, agency)
     item = row["item"]
-    rows = await trace_rows(request, item)
+    steps = await trace(request, item)
     body = {
         "service": {
             "iri": item.value,
             "service_id": normalize_text(service_id),
             "title": text(row.get("title")),
         },
-        "grounded": any(r.get("node") is not None for r in rows),
-        "steps": [_step(r) for r in rows],
+        "grounded": any(s["node"] is not None for s in steps),
+        "steps": steps,
     }
 
     async def triples() -> list[ox.Triple]:
-        return trace_triples(item, rows)
+        return trace_triples(item, steps)
 
     return await negotiated(request, body, triples)
 

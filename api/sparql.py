@@ -5,8 +5,9 @@ Query by GET, by POST form (application/x-www-form-urlencoded) and by POST direc
 the RDF dataset. Answers are negotiated (results: JSON, XML, CSV, TSV; graphs: Turtle,
 N-Triples, JSON-LD, RDF/XML, TriG), capped at the configured number of rows or triples (the
 header `X-Khadamat-Truncated` says when, `X-Khadamat-Result-Limit` always states the cap) and
-limited in time (503 with a message). Updates are refused with 403: nothing written here; so are
-federated queries (SERVICE), which would make the server send requests anywhere (api/guard.py).
+limited in time (503 with a message), and shared and cached per worker (api/answer_cache.py).
+Updates are refused with 403: nothing is written here; so are federated queries (SERVICE), which
+would make the server send requests anywhere (api/guard.py).
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse, RedirectResponse
-from khadamat.api.deps import config_of, in_thread, store_of
-from khadamat.api.execution import Materialized, QueryTimeout, materialize
+from khadamat.api.answer_cache import AnswerCache
+from khadamat.api.deps import config_of, store_of
+from khadamat.api.execution import QueryTimeout, materialize
 from khadamat.api.guard import uses_service
 from khadamat.api.negotiation import (
     GRAPH_ALIASES,
@@ -125,6 +127,18 @@ async def _protocol_params(request: Request) -> tuple[str, dict[str, list[str]]]
     )
 
 
+def _iris(graphs: list[NamedNode] | None) -> tuple[str, ...] | None:
+    return None if graphs is None else tuple(g.value for g in graphs)
+
+
+def answers_of(request: Request) -> AnswerCache:
+    """The worker's answer cache (sound because the server's store is read-only)."""
+    state = request.app.state
+    if getattr(state, "answer_cache", None) is None:
+        state.answer_cache = AnswerCache()
+    return state.answer_cache
+
+
 def _negotiate(accept: str | None) -> tuple[str | None, str | None]:
     return (
         choose(accept, list(RESULT_TYPES), RESULT_ALIASES),
@@ -214,7 +228,7 @@ async def sparql(request: Request) -> Response:
     store = store_of(request)
     endpoint_iri = str(request.url.replace(query=""))  # the service-defined BASE of relative IRIs
 
-    def job() -> tuple[Materialized, bytes, str]:
+    def job() -> tuple[bytes, str, bool]:
         deadline = time.monotonic() + config.query_timeout
         raw = store.raw_query(
             query, default_graph=default_graph, named_graphs=named_graphs, base_iri=endpoint_iri
@@ -228,11 +242,12 @@ async def sparql(request: Request) -> Response:
                 "none of the accepted media types can carry this answer; use one of " + ", ".join(offered),
             )
         if answer.kind == "graph":
-            return answer, serialize_triples(answer.triples, media), media
-        return answer, serialize_results(answer, media), media
+            return serialize_triples(answer.triples, media), media, answer.truncated
+        return serialize_results(answer, media), media, answer.truncated
 
+    key = (query, _iris(default_graph), _iris(named_graphs), result_media, graph_media, endpoint_iri)
     try:
-        answer, body, media = await in_thread(request, job)
+        (body, media, truncated), how = await answers_of(request).get(key, job, config.query_timeout)
     except SyntaxError as exc:
         return _error(400, f"the query is not valid SPARQL 1.1: {exc}")
     except ProtocolError as exc:
@@ -241,8 +256,8 @@ async def sparql(request: Request) -> Response:
         return _error(503, str(exc))
     except (OSError, RuntimeError, ValueError) as exc:
         return _error(500, f"the query failed while it ran: {exc}")
-    headers = {"Vary": "Accept", "X-Khadamat-Result-Limit": str(config.result_limit)}
-    if answer.truncated:
+    headers = {"Vary": "Accept", "X-Khadamat-Result-Limit": str(config.result_limit), "X-Khadamat-Cache": how}
+    if truncated:
         headers["X-Khadamat-Truncated"] = (
             f"true; the answer holds the first {config.result_limit} results only"
         )

@@ -14,7 +14,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
-from khadamat.api.deps import in_thread, store_of
+from khadamat.api.deps import config_of, store_of
+from khadamat.api.execution import run_limited
 from khadamat.api.findings import validation_module
 from khadamat.api.negotiation import choose
 from khadamat.api.respond import ApiError
@@ -78,7 +79,7 @@ async def validate_loaded(
         return module.validate(store, agency=agency, with_affiliates=with_affiliates, on_date=on_date)
 
     try:
-        report = await in_thread(request, job)
+        report = await run_limited(job, config_of(request).validate_timeout)
     except (module.UnknownAgency, ValueError, SyntaxError) as exc:  # a code that can name no agency
         raise ApiError(
             404,
@@ -140,7 +141,7 @@ async def validate_upload(
             return module.validate(store, submission=submission, on_date=on_date)
 
         try:
-            report = await in_thread(request, job)
+            report = await run_limited(job, config_of(request).validate_timeout)
         except SubmissionError as exc:
             raise ApiError(
                 422,

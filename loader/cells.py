@@ -40,6 +40,8 @@ _NO = frozenset({"خیر", "no", "n", "0", "false", "ندارد", "✗"})
 
 def cell_text(raw: object) -> str | None:
     """Any cell as text, None when empty. Integral floats from Excel lose their '.0'."""
+    if type(raw) is str:
+        return raw.strip() or None
     if raw is None:
         return None
     if isinstance(raw, bool):
@@ -110,10 +112,15 @@ def parse_cell_date(raw: object) -> dt.date:
         return raw.date()
     if isinstance(raw, dt.date):
         return raw
+    return _parse_text_date(cell_text(raw) or "")
+
+
+@lru_cache(maxsize=1 << 14)  # a catalog repeats its dates; jdatetime is slow to construct
+def _parse_text_date(text: str) -> dt.date:
     try:
-        return parse_date(cell_text(raw) or "")
+        return parse_date(text)
     except DateFormatError as exc:
-        raise CellError("a Jalali or ISO date (۱۴۰۳/۰۴/۰۲, 1403/4/2 or 2024-06-22)", raw) from exc
+        raise CellError("a Jalali or ISO date (۱۴۰۳/۰۴/۰۲, 1403/4/2 or 2024-06-22)", text) from exc
 
 
 def parse_digits(raw: object) -> str:
@@ -161,6 +168,7 @@ class Enumerations:
     def __init__(self, path: Path) -> None:
         self.by_scheme: dict[str, dict[str, NamedNode]] = {}
         self.labels: dict[str, list[str]] = {}
+        self._seen: dict[tuple[str, str], NamedNode] = {}  # cells as written → concept (a cache)
         self._read(path)
 
     def _read(self, path: Path) -> None:
@@ -187,10 +195,15 @@ class Enumerations:
             self.labels.setdefault(scheme, []).append(label)
 
     def lookup(self, scheme: str, raw: object) -> NamedNode:
-        concept = self.by_scheme.get(scheme, {}).get(normalize_key(cell_text(raw) or ""))
+        text = cell_text(raw) or ""
+        concept = self._seen.get((scheme, text))
+        if concept is not None:
+            return concept
+        concept = self.by_scheme.get(scheme, {}).get(normalize_key(text))
         if concept is None:
             accepted = " · ".join(self.labels.get(scheme, [])) or f"(scheme khc:{scheme} is empty)"
             raise CellError(f"one of {accepted}", raw)
+        self._seen[(scheme, text)] = concept
         return concept
 
 

@@ -197,28 +197,34 @@ class Mapper:
                     "a parent that is not the agency itself or one of its units",
                     row.values.get("parent"),
                 )
-            out, s = self._out(agency.graph), agency.iri
-            kind = row.values.get("kind")
-            types = [K.ExecutiveAgency]
-            if agency.is_unit and kind is not None:
-                types += [K.AgencyUnit, UNIT_CLASS[kind.value[len(KHC) :]]]
-            out += [Triple(s, V.TYPE, t) for t in types]
-            out += [
-                Triple(s, K.agencyCode, V.string(agency.code)),
-                Triple(s, K.normalizedCode, V.string(normalize_key(agency.code))),
-                Triple(s, V.PREF_LABEL, V.fa(row.values["name"])) if "name" in row.values else None,
-                Triple(s, K.agencyKind, kind) if kind is not None else None,
-                Triple(s, K.sourceRow, V.string(row.source)),
-            ]
-            if parent is not None:
-                out.append(Triple(s, V.SUB_ORG, parent.iri))
-                out.append(Triple(s, V.UNIT_OF if agency.is_unit else K.affiliateOf, parent.iri))
-            for key, predicate in (("province", K.province), ("county", K.county)):
-                if key in row.values:
-                    out.append(Triple(s, predicate, V.string(row.values[key])))
-            if "website" in row.values:
-                out.append(Triple(s, V.HOMEPAGE, row.values["website"]))
-            self.graphs[agency.graph] = [t for t in out if t is not None]
+            self._out(agency.graph).extend(self._agency_triples(row, agency, parent))
+
+    @staticmethod
+    def _agency_triples(row: Row, agency: Agency, parent: Agency | None) -> list[Triple]:
+        s, values = agency.iri, row.values
+        kind = values.get("kind")
+        types = [K.ExecutiveAgency]
+        if agency.is_unit and kind is not None:
+            types += [K.AgencyUnit, UNIT_CLASS[kind.value[len(KHC) :]]]
+        out = [Triple(s, V.TYPE, t) for t in types]
+        out += [
+            Triple(s, K.agencyCode, V.string(agency.code)),
+            Triple(s, K.normalizedCode, V.string(normalize_key(agency.code))),
+            Triple(s, K.sourceRow, V.string(row.source)),
+        ]
+        if "name" in values:
+            out.append(Triple(s, V.PREF_LABEL, V.fa(values["name"])))
+        if kind is not None:
+            out.append(Triple(s, K.agencyKind, kind))
+        if parent is not None:
+            out.append(Triple(s, V.SUB_ORG, parent.iri))
+            out.append(Triple(s, V.UNIT_OF if agency.is_unit else K.affiliateOf, parent.iri))
+        for key, predicate in (("province", K.province), ("county", K.county)):
+            if key in values:
+                out.append(Triple(s, predicate, V.string(values[key])))
+        if "website" in values:
+            out.append(Triple(s, V.HOMEPAGE, values["website"]))
+        return out
 
     def _cycle(self, agency: Agency) -> bool:
         key, seen = agency.parent, {normalize_key(agency.code)}

@@ -138,7 +138,7 @@ def parse_sheet(
                 if position >= len(mapped) and cells.cell_text(value) is not None:
                     sink.cell(row, None, f"no value beyond the last header (column {position + 1})", value)
                 continue
-            if cells.cell_text(value) is None:
+            if value is None or (type(value) is str and not (value := value.strip())):
                 continue
             _parse_cell(row, column, value, parsers[column.key], sink)
         for column in required:

@@ -29,7 +29,7 @@ from khadamat.loader.columns import (
 )
 from khadamat.loader.errors import InputError, SubmissionError
 from khadamat.loader.mapping import Mapper
-from khadamat.loader.readers import RawSheet, Source, read_csv_folder, read_xlsx, sha256_of
+from khadamat.loader.readers import RawSheet, Source, read_csv_file, read_csv_folder, read_xlsx, sha256_of
 from khadamat.loader.resolve import SECTIONS, Registry, read_snapshot
 from khadamat.loader.sheets import ErrorSink, ParsedSheet, parse_sheet
 from pyoxigraph import Literal, NamedNode, Quad, Triple
@@ -77,6 +77,10 @@ def _read_tabular(
         elif path.suffix.lower() in WORKBOOK_SUFFIXES:
             sheets += read_xlsx(path, sink.errors, progress)
             sources.append(Source(path, sha256_of(path)))
+        elif path.suffix.lower() == ".csv":  # one sheet on its own, named by the file
+            if (sheet := read_csv_file(path, sink.errors)) is not None:
+                sheets.append(sheet)
+            sources.append(Source(path, sha256_of(path)))
         elif rdf_files.rdf_format(path) is not None:
             rdf.append(path)
             sources.append(Source(path, sha256_of(path)))
@@ -87,7 +91,7 @@ def _read_tabular(
                     None,
                     None,
                     None,
-                    "an .xlsx workbook, a folder of .csv files or an RDF file "
+                    "an .xlsx workbook, a .csv file or folder of them, or an RDF file "
                     f"({', '.join(rdf_files.SUFFIXES)})",
                 )
             )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import time
 from contextlib import redirect_stdout
 from pathlib import Path
 
@@ -131,6 +132,11 @@ def test_page_shows_findings_of_the_node(example) -> None:
     if not report["findings"]:
         pytest.skip("the example catalog has no finding on agency maj")
     finding = report["findings"][0]
-    page = httpx.get(finding["focusNode"], headers={"Accept": "text/html"}, timeout=120)
-    assert page.status_code == 200
+    # The first visit starts the agency's validation in the background; a later one shows it.
+    for _ in range(120):
+        page = httpx.get(finding["focusNode"], headers={"Accept": "text/html"}, timeout=120)
+        assert page.status_code == 200
+        if 'id="findings-pending"' not in page.text:
+            break
+        time.sleep(0.5)
     assert finding["messages"]["fa"] in page.text

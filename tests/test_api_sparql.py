@@ -174,6 +174,19 @@ def test_update_is_refused(served) -> None:
     assert expected_store(store_dir, base).ask(ASK_TAX)
 
 
+def test_same_request_is_answered_from_the_cache(served) -> None:
+    url, _, _ = served
+    query = SELECT_TITLES + " # cache probe"
+    first = httpx.get(url + "/sparql", params={"query": query}, headers={"Accept": "text/csv"})
+    second = httpx.get(url + "/sparql", params={"query": query}, headers={"Accept": "text/csv"})
+    other_format = httpx.get(
+        url + "/sparql", params={"query": query}, headers={"Accept": "text/tab-separated-values"}
+    )
+    assert first.headers["x-khadamat-cache"] == "miss" and second.headers["x-khadamat-cache"] == "hit"
+    assert first.text == second.text
+    assert other_format.headers["x-khadamat-cache"] == "miss" and other_format.text != first.text
+
+
 def test_federated_query_is_refused(served) -> None:
     url, _, _ = served
     query = "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }"

@@ -10,6 +10,7 @@ import openpyxl
 import pyoxigraph as ox
 import pytest
 from khadamat.loader.columns import SHEETS
+from khadamat.loader.errors import SubmissionError
 from khadamat.loader.submission import build_submission, load_submission
 from pyoxigraph import Literal, NamedNode
 from test_loader_helpers import BASE, BASIC, copy_basic, disk_store, graph_lines, read_csv, write_csv
@@ -261,6 +262,19 @@ def test_rdf_files_keep_or_find_their_graph(tmp_path, loaded):
     assert set(sub.graphs) == {mcht, source.minter.law_graph("isipo-act")}
     assert sub.agencies == ["MCHT"]
     assert graph_lines(store, mcht) == graph_lines(source, mcht)
+    # JSON-LD and TriG too; a broken file is an error naming it
+    jsonld, trig = tmp_path / "mimt.jsonld", tmp_path / "krm.trig"
+    mimt, krm = source.minter.agency_graph("MIMT"), source.minter.agency_graph("ISIPO-KRM")
+    jsonld.write_bytes(source.dump(ox.RdfFormat.JSON_LD, [mimt]))
+    trig.write_bytes(source.dump(ox.RdfFormat.TRIG, [krm]))
+    load_submission([jsonld, trig], store)
+    assert graph_lines(store, mimt) == graph_lines(source, mimt)
+    assert graph_lines(store, krm) == graph_lines(source, krm)
+    broken = tmp_path / "broken.ttl"
+    broken.write_text("<a> <b> .", encoding="utf-8")
+    with pytest.raises(SubmissionError) as info:
+        build_submission([broken], store)
+    assert info.value.errors[0].file == "broken.ttl" and "Turtle" in info.value.errors[0].expected
     # a triple file about two agencies cannot be placed
     both = tmp_path / "both.nt"
     both.write_bytes(source.dump(ox.RdfFormat.N_TRIPLES, [mcht, source.minter.agency_graph("MIMT")]))
@@ -297,7 +311,9 @@ def test_fast_xlsx_reader_agrees_with_openpyxl(tmp_path):
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = "services"
-    sheet.append(["agency", "title", "service_id", "verified_on", "inter_agency", "frequency", "annual_recipients"])
+    sheet.append(
+        ["agency", "title", "service_id", "verified_on", "inter_agency", "frequency", "annual_recipients"]
+    )
     sheet.append(["ISIPO", "خدمت یک", 13091726000, dt.datetime(2024, 6, 22), True, 0.5, 1200])
     sheet.append(["ISIPO", "خدمت دو", None, "۱۴۰۳/۰۴/۰۲", False, 2, None])
     sheet["J5"] = "دور از جدول"  # a gap of a row and of columns

@@ -111,7 +111,7 @@ def test_file_of_several_megabytes(tmp_path):
     ]
 
 
-def _kill_during_load(store_dir: Path, folder: Path, delay: float | None) -> str:
+def _kill_during_load(store_dir: Path, folder: Path, delay: float | None) -> tuple[str, bool]:
     """Run `khadamat load` in a subprocess and SIGKILL it once it writes (or after `delay` s)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "khadamat", "load", str(folder), "--store", str(store_dir)],
@@ -124,13 +124,14 @@ def _kill_during_load(store_dir: Path, folder: Path, delay: float | None) -> str
         for line in process.stderr:
             seen += line
             if "writing" in line:
-                time.sleep(random.uniform(0.0, 1.0))
+                time.sleep(random.uniform(0.2, 1.0))
                 break
     else:
         time.sleep(delay)
+    finished = process.poll() is not None
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=60)
-    return seen
+    return seen, finished
 
 
 @pytest.mark.slow
@@ -143,9 +144,13 @@ def test_killed_load_leaves_store_before_or_after(tmp_path, delay):
     before = dump_lines(store, skip=(pg,))
     store.close()
     folder = generate_catalog(tmp_path / "big", services=6000, agencies=12)
-    seen = _kill_during_load(store_dir, folder, None if delay is None else random.uniform(0.5, 12.0))
+    seen, finished = _kill_during_load(
+        store_dir, folder, None if delay is None else random.uniform(0.5, 12.0)
+    )
     if delay is None:
         assert "writing" in seen
+        if not finished:  # killed while writing: the new generation was being built beside the live one
+            assert len([p for p in store_dir.iterdir() if p.name.startswith("gen-")]) == 2
 
     store = disk_store(store_dir)  # reopening removes what a killed load left behind
     after_kill = dump_lines(store, skip=(pg,))
@@ -165,19 +170,27 @@ def test_agency_listed_only_for_the_hierarchy_keeps_its_catalog(tmp_path):
     catalog = [line for line in graph_lines(store, isipo_graph) if "agency/ISIPO>" not in line.split(" ")[0]]
     folder = tmp_path / "units"
     folder.mkdir()
-    write_csv(folder / "agencies.csv", ["code", "name", "parent", "kind", "province"], [
-        ["ISIPO", "سازمان صنایع کوچک و شهرک‌های صنعتی ایران (نام تازه)", "MIMT", "سازمان", ""],
-        ["ISIPO-YZD", "شرکت شهرک‌های صنعتی استان یزد", "ISIPO", "واحد استانی", "یزد"],
-    ])
-    write_csv(folder / "services.csv", ["agency", "title", "service_id"], [
-        ["ISIPO-YZD", "صدور مجوز حق بهره برداری از زمین", "13091726000"],
-    ])
+    write_csv(
+        folder / "agencies.csv",
+        ["code", "name", "parent", "kind", "province"],
+        [
+            ["ISIPO", "سازمان صنایع کوچک و شهرک‌های صنعتی ایران (نام تازه)", "MIMT", "سازمان", ""],
+            ["ISIPO-YZD", "شرکت شهرک‌های صنعتی استان یزد", "ISIPO", "واحد استانی", "یزد"],
+        ],
+    )
+    write_csv(
+        folder / "services.csv",
+        ["agency", "title", "service_id"],
+        [
+            ["ISIPO-YZD", "صدور مجوز حق بهره برداری از زمین", "13091726000"],
+        ],
+    )
     sub = load_submission([folder], store)
     assert sub.agencies == ["ISIPO", "ISIPO-YZD"]
     after = graph_lines(store, isipo_graph)
     assert set(catalog) <= set(after)  # services, missions, licenses of ISIPO are still there
     assert any("(نام تازه)" in line for line in after)
-    assert not any("ایران\"@fa" in line and "prefLabel" in line for line in after)  # the old name is gone
+    assert not any('ایران"@fa' in line and "prefLabel" in line for line in after)  # the old name is gone
     delivered = store._store.quads_for_pattern(None, NamedNode(KH + "deliveredBy"), None, None)
     assert "https://w3id.org/khadamat/id/agency/ISIPO-YZD" in {q.object.value for q in delivered}
     store.close()
@@ -187,7 +200,9 @@ def test_store_written_before_generations_is_migrated(tmp_path):
     import pyoxigraph as ox
 
     legacy = ox.Store(str(tmp_path / "store"))
-    legacy.update("INSERT DATA { GRAPH <http://example.org/g> { <http://example.org/a> <http://example.org/b> 1 } }")
+    legacy.update(
+        "INSERT DATA { GRAPH <http://example.org/g> { <http://example.org/a> <http://example.org/b> 1 } }"
+    )
     legacy.flush()
     del legacy
     store = disk_store(tmp_path / "store")

@@ -33,7 +33,7 @@ def add_parser(subparsers: argparse._SubParsersAction, parent: argparse.Argument
         nargs="+",
         type=Path,
         metavar="PATH",
-        help=".xlsx workbook, folder of .csv files, or RDF file",
+        help=".xlsx workbook, folder of .csv files (or one .csv), or RDF file",
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress lines on stderr")
     parser.set_defaults(run=run)

@@ -18,7 +18,7 @@ from khadamat.store import StoreError, open_store
 
 
 def add_parser(subparsers: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
-    from khadamat.api.config import DEFAULT_RESULT_LIMIT, DEFAULT_TIMEOUT
+    from khadamat.api.config import DEFAULT_RESULT_LIMIT, DEFAULT_TIMEOUT, DEFAULT_VALIDATE_TIMEOUT
 
     p = subparsers.add_parser(
         "serve",
@@ -45,6 +45,13 @@ def add_parser(subparsers: argparse._SubParsersAction, parent: argparse.Argument
         default=DEFAULT_RESULT_LIMIT,
         metavar="N",
         help=f"rows or triples at most in one SPARQL answer (default {DEFAULT_RESULT_LIMIT})",
+    )
+    p.add_argument(
+        "--validate-timeout",
+        type=float,
+        default=DEFAULT_VALIDATE_TIMEOUT,
+        metavar="SECONDS",
+        help=f"time limit of one validation (/validate, pages; default {DEFAULT_VALIDATE_TIMEOUT:g})",
     )
     p.add_argument(
         "--cors-origin",
@@ -106,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
         result_limit=args.result_limit,
         cors_origins=tuple(args.cors_origin),
         read_write=args.read_write,
+        validate_timeout=args.validate_timeout,
     )
     os.environ["KHADAMAT_STORE"] = str(settings.store_dir.resolve())
     os.environ["KHADAMAT_BASE"] = settings.base

