@@ -7,10 +7,10 @@ parameter poorly (one query took ~2 s on 50k services, the lookups take millisec
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import pyoxigraph as ox
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from khadamat.api import sparql_files
 from khadamat.api.catalog_index import CatalogIndex, index_of
@@ -20,6 +20,8 @@ from khadamat.api.respond import negotiated
 from khadamat.api.views import first_text, properties, text
 
 router = APIRouter(tags=["Laws"])
+Page = Annotated[int, Query(ge=1, le=100_000, description="page of the grounded services")]
+Size = Annotated[int, Query(ge=1, le=1000, description="grounded services per page")]
 
 
 def _service(index: CatalogIndex, iri: str) -> dict[str, Any]:
@@ -62,7 +64,7 @@ async def grounded(request: Request, node: ox.NamedNode) -> tuple[list[dict[str,
     return ordered_missions, sorted(services.values(), key=lambda s: s["iri"])
 
 
-async def law_body(request: Request, node: ox.NamedNode) -> dict[str, Any]:
+async def law_body(request: Request, node: ox.NamedNode, page: int, size: int) -> dict[str, Any]:
     parts = await select(request, sparql_files.text("law-parts"), {"_law": node})
     missions, services = await grounded(request, node)
     return {
@@ -78,19 +80,24 @@ async def law_body(request: Request, node: ox.NamedNode) -> dict[str, Any]:
             for p in parts
         ],
         "missions": missions,
-        "services": services,
+        "services_total": len(services),
+        "page": page,
+        "size": size,
+        "services": services[(page - 1) * size : page * size],
     }
 
 
 @router.get("/laws/{code}", summary="A legal instrument and everything grounded in it")
-async def get_law(request: Request, code: str) -> Response:
+async def get_law(request: Request, code: str, page: Page = 1, size: Size = 100) -> Response:
     node = await law_node(request, code)
-    body = {"code": code, **await law_body(request, node)}
+    body = {"code": code, **await law_body(request, node, page, size)}
     return await negotiated(request, body, lambda: describe_graph(request, node))
 
 
 @router.get("/laws/{code}/{article}", summary="An article and everything grounded in it")
-async def get_article(request: Request, code: str, article: str) -> Response:
+async def get_article(
+    request: Request, code: str, article: str, page: Page = 1, size: Size = 100
+) -> Response:
     node = await law_node(request, code, article)
-    body = {"code": code, "article": article, **await law_body(request, node)}
+    body = {"code": code, "article": article, **await law_body(request, node, page, size)}
     return await negotiated(request, body, lambda: describe_graph(request, node))

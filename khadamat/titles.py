@@ -14,8 +14,10 @@ a word the rule would spoil goes into the thesaurus, which is looked up first), 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import combinations
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -28,6 +30,8 @@ THESAURUS_FILE = "thesaurus.ttl"
 ACTIONS = KHC + "title-actions"
 STOPWORDS = KHC + "title-stopwords"
 MAX_PHRASE = 4
+MIN_DROP_TWO = 5  # a title of 3 tokens inside one of 5 scores 0.6
+MAX_SUBKEY_TOKENS = 12  # C(12, 2) = 66 keys; longer titles get drop-one keys only
 _NOT_A_LETTER = re.compile(r"[^\w]+", re.UNICODE)
 # (suffix, replacement, shortest stem left): «ایران», «زمین», «حیات» keep their endings.
 _PLURAL_RULES = (
@@ -167,6 +171,30 @@ def title_tokens(title: str) -> list[str]:
                 seen.setdefault(token, None)
             i += 1
     return list(seen)
+
+
+def title_key(tokens: Iterable[str]) -> str:
+    """The token set as one string (sorted, space-separated): equal sets have equal keys."""
+    return " ".join(sorted(set(tokens)))
+
+
+def title_subkeys(tokens: Iterable[str]) -> list[str]:
+    """Keys of the token set without one token (two or more tokens), and without two (five to
+    MAX_SUBKEY_TOKENS tokens), written as kh:titleSubKey.
+
+    A title whose kh:titleKey is one of another's kh:titleSubKey is that title plus one or two
+    words: stored keys let SPARQL find such pairs by joining stored strings, where scoring every
+    pair of titles that share a word is quadratic (50,000 generated services share words by the
+    million).
+    """
+    words = sorted(set(tokens))
+    n = len(words)
+    keys: list[str] = []
+    if n >= 2:
+        keys += [" ".join(words[:i] + words[i + 1 :]) for i in range(n)]
+    if MIN_DROP_TWO <= n <= MAX_SUBKEY_TOKENS:
+        keys += [" ".join(c) for c in combinations(words, n - 2)]
+    return keys
 
 
 def action_tokens(tokens: list[str]) -> set[str]:

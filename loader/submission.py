@@ -64,6 +64,8 @@ def _read_tabular(
     sources: list[Source] = []
     rdf: list[Path] = []
     for path in paths:
+        if progress:
+            progress(f"reading {path}", 0, 0)
         if not path.exists():
             sink.add(
                 InputError(

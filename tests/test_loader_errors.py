@@ -205,3 +205,36 @@ def test_all_errors_at_once_and_nothing_loaded(tmp_path, capsys):
     reopened = disk_store(tmp_path / "store")
     assert dump_lines(reopened) == before
     reopened.close()
+
+
+def test_broken_workbook_and_unknown_file_type(tmp_path, store):
+    broken = tmp_path / "catalog.xlsx"
+    broken.write_bytes(b"this is not a zip archive")
+    other = tmp_path / "catalog.docx"
+    other.write_bytes(b"")
+    errors = errors_of([broken, other], store)
+    assert [e.file for e in errors] == ["catalog.xlsx", "catalog.docx"]
+    assert errors[0].expected.startswith("an .xlsx workbook")
+    assert "RDF file" in errors[1].expected
+
+
+def test_laws_sheet_rules(tmp_path, store):
+    folder = copy_basic(tmp_path)
+    append_rows(
+        folder / "laws.csv",
+        [
+            ["csml", "", "", "", "", "", "38", "", "restating a built-in article is accepted"],
+            ["csml", "", "", "", "", "", "999", "", "a new article of a built-in instrument is not"],
+            ["new-law", "", "", "", "", "", "1", "", "no title on the first row"],
+            ["isipo-act", "", "", "", "", "", "", "تبصره ۲", "a part without its article"],
+            ["isipo-act", "", "", "", "", "", "۲", "", "the same article twice"],
+        ],
+    )
+    errors = errors_of([folder], store)
+    assert [(e.row, e.column) for e in errors] == [
+        (6, "article"),
+        (7, "title"),
+        (8, "article"),
+        (9, "article"),
+    ]
+    assert "built-in" in errors[0].expected and errors[0].value == "999"

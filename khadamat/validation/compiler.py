@@ -70,18 +70,25 @@ def _values(variable: str, terms: Sequence[Node]) -> str:
     return f"VALUES ?{variable} {{ {' '.join(_term(t) for t in terms)} }}"
 
 
-def target_pattern(shape: Shape, subclasses: Subclasses) -> str | None:
-    """A group pattern binding ?this to every focus node of the shape, or None if it has none."""
+def target_pattern(shape: Shape, subclasses: Subclasses, bound: bool = False) -> str | None:
+    """A group pattern binding ?this to every focus node of the shape, or None if it has none.
+
+    With `bound`, ?this is already bound (a scope) and the pattern only tests it: it goes under
+    FILTER EXISTS, which pyoxigraph evaluates per scoped node instead of enumerating the target.
+    """
     branches: list[str] = []
     for kind, value in shape.effective_targets():
         if kind == "targetClass" and isinstance(value, NamedNode):
             branches.append(f"?this {RDF_TYPE} ?__class . {_values('__class', subclasses(value))}")
         elif kind == "targetNode":
-            branches.append(_values("this", [value]))
+            test = f"FILTER (sameTerm(?this, {_term(value)}))"
+            branches.append(test if bound else _values("this", [value]))
         elif kind == "targetSubjectsOf":
-            branches.append(f"{{ SELECT DISTINCT ?this WHERE {{ ?this {_term(value)} ?__object . }} }}")
+            pattern = f"?this {_term(value)} ?__object ."
+            branches.append(pattern if bound else f"{{ SELECT DISTINCT ?this WHERE {{ {pattern} }} }}")
         elif kind == "targetObjectsOf":
-            branches.append(f"{{ SELECT DISTINCT ?this WHERE {{ ?__subject {_term(value)} ?this . }} }}")
+            pattern = f"?__subject {_term(value)} ?this ."
+            branches.append(pattern if bound else f"{{ SELECT DISTINCT ?this WHERE {{ {pattern} }} }}")
     if not branches:
         return None
     return branches[0] if len(branches) == 1 else " UNION ".join(f"{{ {b} }}" for b in branches)
@@ -204,7 +211,11 @@ def compile_sparql(shape: Shape, constraint: SparqlConstraint, focus: str) -> Co
     head = "?this" + "".join(f" ?{v}" for v in ("value", "path") if v in projected)
     if uses_date:
         head += f" ?{DATE_VARIABLE}"  # pyoxigraph substitutes only projected variables
-    where = f"{focus}\n{{\n{match.group('body')}\n}}{binds}"
+    # The WHERE group's content is spliced into the group that binds ?this (not nested as a
+    # group of its own, which pyoxigraph would evaluate for every node before the join: 6 s
+    # instead of 0.1 s for 50 scoped services). Equivalent, because the query binds $this first:
+    # the only variable the target adds is ?this, so its FILTERs and OPTIONALs see the same rows.
+    where = f"{focus}\n{match.group('body')}{binds}"
     full = prologue + match.group("prologue") + _select(head, where)
     messages = constraint.messages or shape.messages
     return CompiledQuery(
@@ -308,10 +319,10 @@ def compile_shape(
     scope: Sequence[NamedNode] | None = None,
 ) -> list[CompiledQuery]:
     """Every query of one shape; `scope` restricts the focus nodes to those listed."""
-    target = target_pattern(shape, subclasses)
+    target = target_pattern(shape, subclasses, bound=scope is not None)
     if target is None:
         return []
-    focus = (f"{_values('this', scope)}\n" if scope is not None else "") + target
+    focus = target if scope is None else f"{_values('this', scope)}\nFILTER EXISTS {{ {target} }}"
     merged = [c for c in shape.constraints if _mergeable(c)]
     queries = [compile_merged(shape, merged, focus, subclasses, in_lists)] if merged else []
     queries += [
