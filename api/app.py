@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from khadamat.api import browse, catalog_index, library, pages, sparql, ui, validate
 from khadamat.api.app_paths import PACKAGE_DIR
@@ -82,6 +83,7 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served below from the package: the machines have no internet for a CDN
     )
     app.state.settings = settings
     app.state.config = config
@@ -96,6 +98,17 @@ def create_app(
             expose_headers=["X-Khadamat-Truncated", "X-Khadamat-Result-Limit"],
         )
     _include_routers(app)
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        """Swagger UI (swagger-ui-dist from the npm registry, Apache-2.0, in static/swagger/)."""
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Khadamat API",
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/swagger/favicon-32x32.png",
+        )
 
     @app.get("/health", include_in_schema=False)
     async def health() -> dict[str, str]:

@@ -21,7 +21,6 @@ from khadamat.api.deps import config_of, store_of
 from khadamat.api.execution import run_limited
 
 PENDING = "pending"
-_ONE_AT_A_TIME = asyncio.Semaphore(1)
 
 
 def validation_module() -> Any | None:
@@ -36,7 +35,10 @@ def validation_module() -> Any | None:
 async def _report(request: Request, module: Any, code: str) -> dict[str, Any]:
     store = store_of(request)
     today = dt.date.today()
-    async with _ONE_AT_A_TIME:
+    state = request.app.state
+    if getattr(state, "validation_turn", None) is None:
+        state.validation_turn = asyncio.Semaphore(1)  # one background validation at a time
+    async with state.validation_turn:
         report = await run_limited(
             lambda: module.validate(store, agency=code, on_date=today), config_of(request).validate_timeout
         )

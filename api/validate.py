@@ -149,4 +149,6 @@ async def validate_upload(
                 f"ارسال {len(exc.errors)} خطای ورودی دارد",
                 errors=[str(e) for e in exc.errors],
             ) from exc
+    # The scope names the uploaded files, not the server's temporary folder.
+    report.scope = "submission: " + ", ".join(sorted(Path(f.filename or "upload").name for f in files))
     return _render(request, report, lang)

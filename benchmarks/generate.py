@@ -35,7 +35,7 @@ from khadamat.loader.columns import SHEETS, SheetSpec
 from benchmarks import lexicon as lx
 from khadamat.normalize import normalize_text
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"  # bump whenever the output of a given seed changes
 # Cards verified more than a year before this date are expired (۱۴۰۵/۰۸/۰۱). Clean cards are
 # verified within the 300 days before it, so validating "today" stays clean until late 2026.
 REFERENCE_DATE = dt.date(2026, 10, 23)
@@ -515,7 +515,7 @@ class _Builder:
         row = {
             "agency": agency.code,
             "title": title,
-            "service_id": s.sid,
+            "service_id": "" if s.is_task else s.sid,  # a task takes no service ID (art. 2 item 7)
             "parent_service": parent.sid if parent else "",
             "item_kind": "وظیفه" if s.is_task else "خدمت",
             "nature": rng.choices(("حاکمیتی", "تصدی‌گری"), (3, 2))[0],
@@ -599,7 +599,9 @@ class _Builder:
             "offices": str(rng.randint(1, 40)) if in_person and rng.random() < 0.6 else "",
             "counter_offices": str(rng.randint(5, 900)) if s.delegated else "",
             "e_level": e_level,
-            "in_person_reason": rng.choice(lx.IN_PERSON_REASONS) if in_person and rng.random() < 0.5 else "",
+            "in_person_reason": rng.choice(lx.IN_PERSON_REASONS)
+            if not online or (in_person and rng.random() < 0.5)  # why a visit, unless fully online
+            else "",
             "annual_recipients": str(rng.choice((120, 800, 2500, 15000, 90000, 400000)) + rng.randint(0, 99))
             if rng.random() < 0.7
             else "",
@@ -679,14 +681,14 @@ class _Planter:
             target.row["missions"] = join([*target.row["missions"].split("؛"), mission["code"]])
 
     def no_service_id(self) -> None:
-        for s in self.pick("no_service_id", lambda s: not s.has_subs and not s.is_sub):
-            s.row.update(service_id="", inter_agency=NO if not s.is_task else "", counter_offices="")
+        for s in self.pick("no_service_id", lambda s: not s.is_task and not s.has_subs and not s.is_sub):
+            s.row.update(service_id="", inter_agency=NO, counter_offices="")
             s.row["channels"] = join(c for c in s.row.get("channels", "").split("؛") if c and c != COUNTER)
             s.delegated = s.inter_agency = False
             s.row["counter_actions"] = s.row["tariff"] = ""
 
     def no_legal_basis(self) -> None:
-        for s in self.pick("no_legal_basis", lambda s: True):
+        for s in self.pick("no_legal_basis", lambda s: not s.is_task):
             s.row.update(missions="", legal_basis="")
 
     def foreign_mission(self) -> None:

@@ -236,6 +236,14 @@ class OxigraphStore:
         self._data_dir = new_dir
         shutil.rmtree(old_dir, ignore_errors=True)
 
+    def checkpoint(self, directory: Path) -> OxigraphStore:
+        """A writable copy of this on-disk store at `directory` (a RocksDB checkpoint: hard links,
+        milliseconds). Validation writes a submission into such a copy, never into this store."""
+        if self.path is None:
+            raise StoreError("an in-memory store has no checkpoint")
+        self._store.backup(str(directory))
+        return OxigraphStore(directory, self.minter)
+
     def add_quads(self, quads: Iterable[Quad]) -> None:
         """Insert quads as they are (validation sandboxes copy a store into memory with this)."""
         self._store.extend(quads)

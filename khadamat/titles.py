@@ -179,21 +179,21 @@ def title_key(tokens: Iterable[str]) -> str:
 
 
 def title_subkeys(tokens: Iterable[str]) -> list[str]:
-    """Keys of the token set without one token (two or more tokens), and without two (five to
-    MAX_SUBKEY_TOKENS tokens), written as kh:titleSubKey.
+    """Keys of the token set without one of its words, or without two (sets of MIN_DROP_TWO to
+    MAX_SUBKEY_TOKENS tokens), written as kh:titleSubKey. Only words that name no action are
+    left out, so a title whose kh:titleKey is another's kh:titleSubKey is that title plus one or
+    two words and the same actions.
 
-    A title whose kh:titleKey is one of another's kh:titleSubKey is that title plus one or two
-    words: stored keys let SPARQL find such pairs by joining stored strings, where scoring every
-    pair of titles that share a word is quadratic (50,000 generated services share words by the
-    million).
+    Stored keys let SPARQL find such pairs by joining stored strings, where scoring every pair of
+    titles that share a word is quadratic (50,000 generated services share words by the million).
     """
     words = sorted(set(tokens))
-    n = len(words)
+    droppable = [w for w in words if w not in thesaurus().actions]
     keys: list[str] = []
-    if n >= 2:
-        keys += [" ".join(words[:i] + words[i + 1 :]) for i in range(n)]
-    if MIN_DROP_TWO <= n <= MAX_SUBKEY_TOKENS:
-        keys += [" ".join(c) for c in combinations(words, n - 2)]
+    if len(words) >= 2:
+        keys += [" ".join(w for w in words if w != d) for d in droppable]
+    if MIN_DROP_TWO <= len(words) <= MAX_SUBKEY_TOKENS:
+        keys += [" ".join(w for w in words if w not in pair) for pair in combinations(droppable, 2)]
     return keys
 
 

@@ -211,4 +211,8 @@ def test_openapi_and_docs(api: httpx.Client) -> None:
         "/sparql",
     ):
         assert path in spec["paths"], path
-    assert api.get("/docs").status_code == 200
+    docs = api.get("/docs")
+    assert docs.status_code == 200
+    # Swagger UI comes from the package, not from a CDN (the machines are offline).
+    assert "/static/swagger/swagger-ui-bundle.js" in docs.text and "cdn" not in docs.text.lower()
+    assert api.get("/static/swagger/swagger-ui-bundle.js").status_code == 200

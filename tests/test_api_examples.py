@@ -16,8 +16,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from khadamat.api.testing import free_port, live_server
+
 from khadamat.cli import main
 from khadamat.config import Settings
 from khadamat.store import open_store
@@ -60,7 +60,9 @@ def triple_count(store_dir: Path, base: str) -> int:
 def test_validate_an_agency_equals_the_cli(example) -> None:
     url, store_dir, base, _ = example
     served = httpx.get(url + "/validate", params={"agency": "maj"}, timeout=120).json()
-    cli = cli_json("validate", "--store", str(store_dir), "--base", base, "--agency", "maj", "--format", "json")
+    cli = cli_json(
+        "validate", "--store", str(store_dir), "--base", base, "--agency", "maj", "--format", "json"
+    )
     assert served["findings"] == cli["findings"]
     assert served["scope"] == "agency maj"
     for finding in served["findings"]:
@@ -75,9 +77,13 @@ def test_validate_unknown_agency_is_404(example) -> None:
 
 def test_validate_as_html_and_turtle(example) -> None:
     url, *_ = example
-    html = httpx.get(url + "/validate", params={"agency": "maj"}, headers={"Accept": "text/html"}, timeout=120)
+    html = httpx.get(
+        url + "/validate", params={"agency": "maj"}, headers={"Accept": "text/html"}, timeout=120
+    )
     assert html.headers["content-type"].startswith("text/html") and "<html" in html.text
-    turtle = httpx.get(url + "/validate", params={"agency": "maj"}, headers={"Accept": "text/turtle"}, timeout=120)
+    turtle = httpx.get(
+        url + "/validate", params={"agency": "maj"}, headers={"Accept": "text/turtle"}, timeout=120
+    )
     assert turtle.headers["content-type"].startswith("text/turtle") and "sh:" in turtle.text
 
 
@@ -88,7 +94,7 @@ def test_upload_is_validated_and_never_written(example) -> None:
     response = httpx.post(url + "/validate", files=files, timeout=120)
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["scope"].startswith("submission")
+    assert body["scope"] == "submission: " + ", ".join(sorted(p.name for p in folder.glob("*.csv")))
     assert isinstance(body["findings"], list)
     assert triple_count(store_dir, base) == before
 
@@ -127,7 +133,7 @@ def test_gaps_run_every_gap_query(example) -> None:
 
 
 def test_page_shows_findings_of_the_node(example) -> None:
-    url, _, base, _ = example
+    url, *_ = example
     report = httpx.get(url + "/validate", params={"agency": "maj"}, timeout=120).json()
     if not report["findings"]:
         pytest.skip("the example catalog has no finding on agency maj")

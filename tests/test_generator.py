@@ -19,6 +19,7 @@ import pytest
 
 from khadamat.jalali import parse_date
 from khadamat.normalize import latin_digits, normalize_key, normalize_text
+from khadamat.store import Store
 
 # benchmarks/ is a folder of the checkout, not part of the installed package.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -162,6 +163,7 @@ def test_ids_are_eleven_digits_and_shared_only_along_one_line(data: dict[str, li
             assert re.fullmatch(r"\d{11}", s["service_id"])
             owners[s["service_id"]].add(owner(s["agency"]))
     assert all(len(o) == 1 for o in owners.values())
+    assert all(not s["service_id"] for s in data["services"] if s["item_kind"] == "وظیفه")  # art. 2 item 7
     assert any(len([s for s in data["services"] if s["service_id"] == sid]) > 1 for sid in owners)
 
 
@@ -222,7 +224,7 @@ def found_defects(data: dict[str, list[dict[str, str]]]) -> dict[str, set[str]]:
         return int(re.sub(r"\D", "", latin_digits(text)) or 0)
 
     checks = {
-        "no_service_id": lambda r: not r["service_id"],
+        "no_service_id": lambda r: not r["service_id"] and r["item_kind"] != "وظیفه",
         "no_legal_basis": lambda r: not r["missions"] and not r["legal_basis"],
         "foreign_mission": lambda r: any(
             family[mission_agency[m]] != family[r["agency"]] for m in values(r["missions"])
@@ -313,22 +315,34 @@ def test_split_per_family_writes_one_submission_per_ministry(tmp_path: Path) -> 
 
 
 # --------------------------------------------------------------------------- the real loader
+KH = "PREFIX kh: <https://w3id.org/khadamat/ontology#> "
+
+
+def count(store: Store, where: str) -> int:
+    """How many distinct ?s match the pattern."""
+    return int(store.select(KH + f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {where} }}")[0]["n"].value)
+
+
 def test_small_catalog_loads_with_the_real_loader(tmp_path: Path) -> None:
+    """200 card items load as 200 nodes: unit rows join their owner's service, nothing is refused."""
     pytest.importorskip("khadamat.loader")
     from benchmarks.bench_load import loader_api
     from khadamat.config import Settings
     from khadamat.store import open_store
 
     folder = generate(tmp_path / "small", size=200)
+    truth = Counter(t["defect"] for t in read(folder, "truth"))
+    delivery_rows = len(read(folder, "services")) - 200
     store = open_store(Settings.from_env(store_dir=tmp_path / "store"))
     try:
         submission = loader_api()([folder / "submission"], store)
-        rows = store.select(
-            "PREFIX kh: <https://w3id.org/khadamat/ontology#> SELECT (COUNT(DISTINCT ?s) AS ?n) "
-            "WHERE { VALUES ?c { kh:Service kh:Task } ?s a ?c }"
-        )
-        assert int(rows[0]["n"].value) == 200
+        assert count(store, "VALUES ?c { kh:Service kh:Task } ?s a ?c") == 200
+        without_id = "?s a kh:Service OPTIONAL { ?s kh:serviceId ?id } FILTER(!BOUND(?id))"
+        assert count(store, without_id) == truth["no_service_id"]
+        assert count(store, "?s kh:deliveredBy ?unit") > 0 and delivery_rows > 0
+        assert count(store, "?s a kh:Delegation") == len(read(folder, "counters"))
+        assert count(store, "?s a kh:License") == len(read(folder, "licenses"))
         agencies = {a["code"] for a in read(folder, "agencies")}
-        assert set(submission.agencies) <= agencies and submission.agencies
+        assert submission.agencies and set(submission.agencies) <= agencies
     finally:
         store.close()

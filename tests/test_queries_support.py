@@ -17,7 +17,7 @@ from khadamat.normalize import normalize_text
 from khadamat.output import plain
 from khadamat.querylib import resolve, run_query
 from khadamat.store import OxigraphStore, open_store
-from khadamat.titles import title_tokens
+from khadamat.titles import title_key, title_subkeys, title_tokens
 
 FIXTURES = Path(__file__).parent / "fixtures" / "queries"
 BASE = "https://w3id.org/khadamat/id/"
@@ -26,7 +26,8 @@ CARD_ITEM = KH + "CardItem"
 
 
 def with_title_tokens(triples: list[ox.Triple]) -> list[ox.Triple]:
-    """The triples plus kh:titleToken and kh:normalizedTitle of each kh:CardItem, as the loader does."""
+    """The triples plus the title triples the loader writes for each kh:CardItem: kh:titleToken,
+    kh:normalizedTitle, kh:titleKey and kh:titleSubKey."""
     items = {t.subject for t in triples if t.predicate.value == RDF + "type" and t.object.value == CARD_ITEM}
     titles = [t for t in triples if t.subject in items and t.predicate.value == DCT + "title"]
     tokens = [
@@ -38,7 +39,18 @@ def with_title_tokens(triples: list[ox.Triple]) -> list[ox.Triple]:
         ox.Triple(t.subject, ox.NamedNode(KH + "normalizedTitle"), ox.Literal(normalize_text(t.object.value)))
         for t in titles
     ]
-    return triples + tokens + normalized
+    keys = [
+        ox.Triple(
+            t.subject, ox.NamedNode(KH + "titleKey"), ox.Literal(title_key(title_tokens(t.object.value)))
+        )
+        for t in titles
+    ]
+    subkeys = [
+        ox.Triple(t.subject, ox.NamedNode(KH + "titleSubKey"), ox.Literal(key))
+        for t in titles
+        for key in title_subkeys(title_tokens(t.object.value))
+    ]
+    return triples + tokens + normalized + keys + subkeys
 
 
 def fixture_store(tmp_path: Path, *names: str) -> OxigraphStore:

@@ -53,22 +53,31 @@ def validate(
 ) -> Report:
     """Validate the store, one agency's graphs, or a submission with the store as its context."""
     day = on_date or dt.date.today()
-    target: Store = store
-    scope_graphs: list[NamedNode] | None = None
-    description = "store"
-    if submission is not None:
-        target = overlay(store, submission)
-        scope_graphs = list(submission.graphs)
+    if submission is None:
+        return _validate(store, agency, with_affiliates, None, day, "store")
+    with overlay(store, submission) as sandbox:
         description = "submission: " + ", ".join(str(p) for p in submission.sources)
+        return _validate(sandbox, agency, with_affiliates, list(submission.graphs), day, description)
+
+
+def _validate(
+    store: Store,
+    agency: str | None,
+    with_affiliates: bool,
+    scope_graphs: list[NamedNode] | None,
+    day: dt.date,
+    description: str,
+) -> Report:
+    """Run the shapes on `store`, on the subjects of `scope_graphs` (∩ the agency's) if given."""
     if agency is not None:
-        agency_graphs = agency_scope(target, agency, with_affiliates)
+        agency_graphs = agency_scope(store, agency, with_affiliates)
         scope_graphs = (
             agency_graphs if scope_graphs is None else [g for g in scope_graphs if g in agency_graphs]
         )
         description = f"agency {agency}" + (" with affiliates" if with_affiliates else "")
-    validator = Validator(target)
-    scope = scope_subjects(target, scope_graphs) if scope_graphs is not None else None
-    findings = enrich(target, validator.graph, validator.run(scope, day))
+    validator = Validator(store)
+    scope = scope_subjects(store, scope_graphs) if scope_graphs is not None else None
+    findings = enrich(store, validator.graph, validator.run(scope, day))
     return Report(findings, day, validator.graph, description)
 
 

