@@ -95,8 +95,13 @@ class CatalogIndex:
         e_level: str | None = None,
         since: str | None = None,
         text: str | None = None,
+        valid_since: str | None = None,
+        valid: bool | None = None,
     ) -> list[Item]:
-        """Items matching every given filter, in index order."""
+        """Items matching every given filter, in index order.
+
+        `valid`: the card was (True) or was not (False) verified on or after `valid_since`.
+        """
         providers = (self.below(agency) if affiliates else {agency}) if agency else None
         return [
             i
@@ -105,6 +110,9 @@ class CatalogIndex:
             and (audience is None or audience in i.audiences)
             and (e_level is None or i.e_level == e_level)
             and (since is None or (i.verified_on is not None and i.verified_on >= since))
+            and (
+                valid is None or valid == (i.verified_on is not None and i.verified_on >= (valid_since or ""))
+            )
             and (text is None or text in i.normalized_title)
         ]
 

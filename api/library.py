@@ -2,18 +2,22 @@
 
 Every queries/*.rq (khadamat.querylib) is an endpoint whose parameters come from its grlc
 header; values are bound by querylib.run_query, never spliced. `/gaps` runs every `gap-*`
-query and `/duplicates` every `dup*` query, each answer with its rows and count.
+query and `/duplicates` every `dup*` query, each answer with its rows and count. Answers are
+shared and cached like those of /sparql (api/answer_cache.py): the server's store is read-only.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from khadamat.api.deps import in_thread, store_of
+from khadamat.api.deps import config_of, store_of
 from khadamat.api.negotiation import choose
 from khadamat.api.respond import ApiError
+from khadamat.api.sparql import answers_of
 
 from khadamat.output import plain, render
 
@@ -64,21 +68,32 @@ async def list_queries() -> JSONResponse:
     return JSONResponse({"queries": [_describe(s) for s in specs.values()]})
 
 
-async def _run(request: Request, spec: Any, params: dict[str, str]) -> dict[str, Any]:
-    querylib = _querylib()
-    store = store_of(request)
-    try:
-        rows = await in_thread(request, lambda: querylib.run_query(store, spec, params))
-    except (querylib.QueryError, ValueError) as exc:  # ValueError: a value that is no IRI / literal
-        raise ApiError(422, str(exc), "پارامترهای پرس‌وجو درست نیستند") from exc
+def _answer(querylib: Any, store: Any, spec: Any, params: dict[str, str]) -> bytes:
+    """Run one library query (blocking) and write its answer as JSON bytes (what the cache keeps)."""
+    rows = querylib.run_query(store, spec, params)
     columns = querylib.columns(spec) or list(dict.fromkeys(k for r in rows for k in r))
-    return {
+    answer = {
         "name": spec.name,
         "summary": spec.summary,
         "columns": columns,
         "count": len(rows),
         "rows": [{c: plain(r.get(c)) for c in columns} for r in rows],
     }
+    return json.dumps(answer, ensure_ascii=False).encode("utf-8")
+
+
+async def _run(request: Request, spec: Any, params: dict[str, str]) -> bytes:
+    """The answer of one library query, shared and cached like /sparql answers (read-only store)."""
+    querylib = _querylib()
+    store = store_of(request)
+    key = ("library", spec.name, tuple(sorted(params.items())))
+    try:
+        body, _ = await answers_of(request).get(
+            key, lambda: _answer(querylib, store, spec, params), config_of(request).query_timeout
+        )
+    except (querylib.QueryError, ValueError) as exc:  # ValueError: a value that is no IRI / literal
+        raise ApiError(422, str(exc), "پارامترهای پرس‌وجو درست نیستند") from exc
+    return body
 
 
 @router.get("/queries/{name}", summary="Run one library query; parameters as ?name=value")
@@ -92,19 +107,22 @@ async def run_named(request: Request, name: str) -> Response:
             f"پرس‌وجویی با نام «{name}» نیست",
             available=sorted(specs),
         )
-    answer = await _run(request, spec, dict(request.query_params))
+    body = await _run(request, spec, dict(request.query_params))
     media = choose(request.headers.get("accept"), ["application/json", "text/csv"]) or "application/json"
     if media == "text/csv":
+        answer = json.loads(body)
         return PlainTextResponse(render(answer["rows"], "csv", answer["columns"]), media_type="text/csv")
-    return JSONResponse(answer)
+    return Response(body, media_type="application/json")
 
 
 async def _family(request: Request, prefix: str) -> JSONResponse:
+    """Every query of a family at once (each shared and cached), with the total of their rows."""
     specs = _public(_querylib().library())
     chosen = [
         s for name, s in specs.items() if name.startswith(prefix) and not any(p.required for p in s.params)
     ]
-    results = [await _run(request, spec, {}) for spec in chosen]
+    bodies = await asyncio.gather(*(_run(request, spec, {}) for spec in chosen))
+    results = [json.loads(b) for b in bodies]
     return JSONResponse({"queries": results, "total": sum(r["count"] for r in results)})
 
 

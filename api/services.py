@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -41,6 +42,15 @@ def _since(verified_since: str | None) -> str | None:
         return parse_date(verified_since).isoformat()
     except DateFormatError as exc:
         raise ApiError(422, str(exc), f"تاریخ «{verified_since}» معتبر نیست") from exc
+
+
+def _a_year_ago() -> str:
+    """The oldest verification date of a card that is still valid (valid for one year)."""
+    today = dt.date.today()
+    try:
+        return today.replace(year=today.year - 1).isoformat()
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - 1, day=28).isoformat()
 
 
 def _summary(index: CatalogIndex, item: Item) -> dict[str, Any]:
@@ -87,6 +97,10 @@ async def list_services(
     verified_since: Annotated[
         str | None, Query(description="card verified on or after (Jalali 1403/01/01 or ISO)", max_length=20)
     ] = None,
+    valid: Annotated[
+        bool | None,
+        Query(description="card still valid: verified within the last year (circular 29168 art. 4 note 3)"),
+    ] = None,
     q: Annotated[
         str | None,
         Query(description="title search, Persian-normalized (ي/ی, ك/ک, digits, ZWNJ)", max_length=200),
@@ -105,6 +119,8 @@ async def list_services(
         e_level=e_level.value if e_level else None,
         since=_since(verified_since),
         text=text or None,
+        valid=valid,
+        valid_since=_a_year_ago(),
     )
     window = items[(page - 1) * size : page * size]
     body = {"total": len(items), "page": page, "size": size, "items": [_summary(index, i) for i in window]}

@@ -64,6 +64,15 @@ def test_audience_e_level_and_verification_filters(api: httpx.Client) -> None:
     assert recent["items"][0]["verified_on"] == {"date": "2024-06-22", "jalali": "۱۴۰۳/۰۴/۰۲"}
 
 
+def test_validity_filter(api: httpx.Client) -> None:
+    # A card is valid for one year after its verification (circular 29168 art. 4 note 3).
+    valid = set(ids(api.get("/services", params={"valid": "true"}).json()))
+    invalid = set(ids(api.get("/services", params={"valid": "false"}).json()))
+    assert "13091728100" in invalid  # verified 2019-01-10
+    assert None in invalid  # the task has no verification date at all
+    assert not valid & invalid and len(valid) + len(invalid) == 4
+
+
 def test_paging(api: httpx.Client) -> None:
     first = api.get("/services", params={"size": 3, "page": 1}).json()
     second = api.get("/services", params={"size": 3, "page": 2}).json()

@@ -132,6 +132,21 @@ def test_gaps_run_every_gap_query(example) -> None:
     assert body["total"] == sum(q["count"] for q in body["queries"])
 
 
+def test_duplicates_run_every_duplicate_query(example) -> None:
+    url, store_dir, base, _ = example
+    body = httpx.get(url + "/duplicates", timeout=120).json()
+    from khadamat import querylib
+
+    store = open_store(Settings(store_dir=store_dir, base=base), read_only=True)
+    specs = querylib.library()
+    for answer in body["queries"]:
+        assert answer["name"].startswith("dup")
+        assert answer["count"] == len(querylib.run_query(store, specs[answer["name"]], {}))
+    assert {a["name"] for a in body["queries"]} == {
+        n for n, s in specs.items() if n.startswith("dup") and not any(p.required for p in s.params)
+    }
+
+
 def test_page_shows_findings_of_the_node(example) -> None:
     url, *_ = example
     report = httpx.get(url + "/validate", params={"agency": "maj"}, timeout=120).json()

@@ -11,6 +11,7 @@ import io
 import json
 import threading
 import time
+from contextlib import redirect_stdout
 from pathlib import Path
 
 import httpx
@@ -21,6 +22,7 @@ from khadamat.api.testing import live_server, load_dataset_file
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import JSON, TURTLE, XML, SPARQLWrapper
 
+from khadamat.cli import main
 from khadamat.config import Settings
 from khadamat.namespaces import sparql_prologue
 from khadamat.store import open_store
@@ -76,6 +78,26 @@ def test_select_with_sparqlwrapper_equals_store(served) -> None:
     ]
     assert got == want
     assert (base + "agency/sso/service/13091728000", "صدور دفترچه بيمه", "fa") in got
+
+
+def test_select_equals_the_cli(served, tmp_path: Path) -> None:
+    """The endpoint and `khadamat query FILE --format json` give the same rows."""
+    url, store_dir, base = served
+    query_file = tmp_path / "titles.rq"
+    query_file.write_text(SELECT_TITLES, encoding="utf-8")
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert (
+            main(["query", str(query_file), "--store", str(store_dir), "--base", base, "--format", "json"])
+            == 0
+        )
+    cli_rows = [(r["service"], r["title"]) for r in json.loads(out.getvalue())]
+    client = SPARQLWrapper(url + "/sparql")
+    client.setQuery(SELECT_TITLES)
+    client.setReturnFormat(JSON)
+    rows = client.query().convert()["results"]["bindings"]
+    assert [(r["service"]["value"], r["title"]["value"]) for r in rows] == cli_rows
+    assert len(cli_rows) == 2
 
 
 def test_select_xml_csv_tsv_carry_the_same_rows(served) -> None:
