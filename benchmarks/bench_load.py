@@ -66,6 +66,26 @@ def loader_api() -> Callable[..., Any]:
     return load_submission
 
 
+class PhaseClock:
+    """The loader's progress callback: seconds spent in each phase it announces."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._phase: str | None = None
+        self._since = time.perf_counter()
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        if phase != self._phase:
+            self.stop()
+            self._phase, self._since = phase, time.perf_counter()
+
+    def stop(self) -> None:
+        if self._phase is not None:
+            now = time.perf_counter()
+            self.seconds[self._phase] = round(self.seconds.get(self._phase, 0.0) + now - self._since, 2)
+            self._phase = None
+
+
 # --------------------------------------------------------------------------- child processes
 def child_load(catalog: Path, store_dir: Path, export: Path) -> dict[str, object]:
     """Time load_submission into a fresh store; then export what it wrote (EXPORT.nt and .nq)."""
@@ -80,9 +100,11 @@ def child_load(catalog: Path, store_dir: Path, export: Path) -> dict[str, object
     store = open_store(Settings.from_env(store_dir=store_dir))
     reference_seconds = time.perf_counter() - started
     rss_before = peak_rss_mb()
+    phases = PhaseClock()
     started = time.perf_counter()
-    submission = load_submission([catalog], store)
+    submission = load_submission([catalog], store, phases)
     seconds = time.perf_counter() - started
+    phases.stop()
     rss = peak_rss_mb()
     graphs = list(submission.graphs)
     triples = sum(len(t) for t in submission.graphs.values())
@@ -101,6 +123,7 @@ def child_load(catalog: Path, store_dir: Path, export: Path) -> dict[str, object
         "peak_rss_mb": rss,
         "rss_before_load_mb": rss_before,
         "reference_graphs_seconds": reference_seconds,
+        "phases": phases.seconds,
     }
 
 
@@ -141,9 +164,9 @@ def measure(size: int, seed: int, out: Path, keep_stores: bool) -> dict[str, obj
         shutil.rmtree(work / "bulk-store", ignore_errors=True)
         bulk_nq = run_child("--child-bulk", str(export.with_suffix(".nq")), str(work / "bulk-store"))
     finally:
-        if not keep_stores:
-            for name in ("store", "bulk-store"):
-                shutil.rmtree(work / name, ignore_errors=True)
+        nt_bytes = export.with_suffix(".nt").stat().st_size if export.with_suffix(".nt").exists() else 0
+        if not keep_stores:  # stores and exports are hundreds of MB at 50k
+            shutil.rmtree(work, ignore_errors=True)
     load_s, bulk_s = float(load["seconds"]), float(bulk["seconds"])
     return {
         "services": size,
@@ -154,7 +177,7 @@ def measure(size: int, seed: int, out: Path, keep_stores: bool) -> dict[str, obj
         "bulk_load_nquads": bulk_nq,
         "triples_per_service": round(int(load["stored_triples"]) / size, 1),
         "triples_per_second": round(int(load["stored_triples"]) / load_s),
-        "nt_bytes": export.with_suffix(".nt").stat().st_size,
+        "nt_bytes": nt_bytes,
         "ratio_to_bulk_load": round(load_s / bulk_s, 2) if bulk_s else None,
         "ratio_to_bulk_load_nquads": round(load_s / float(bulk_nq["seconds"]), 2),
     }
