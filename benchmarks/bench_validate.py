@@ -224,7 +224,7 @@ def truth_counts(catalog_root: Path) -> dict[str, int]:
 def measure(size: int, seed: int, out: Path, pyshacl_max: int, topbraid_max: int) -> dict[str, object]:
     root = catalog_dir(out, size, seed)
     catalog = root / "submission"
-    store_dir = out / f"validate-store-{size}-seed{seed}"
+    store_dir = out / f"validate-store-{root.name.removeprefix('catalog-')}"  # keyed like the catalog
     if not (store_dir / "active").exists():
         load = run_child("--child-load", str(catalog), str(store_dir))
         print(f"loaded {size} services in {float(load['seconds']):.1f} s", file=sys.stderr)

@@ -213,3 +213,39 @@ def test_a_submission_is_validated_with_its_context_and_not_written(
     assert code == 1
     _, after = run_json(store, capsys)  # the store was not touched
     assert "FeeNeedsBankAccountShape" in {f["rule"] for f in after["findings"]}
+
+
+def test_api_submission_and_summary_on_an_in_memory_store(tmp_path: Path) -> None:
+    """validate(store, submission=…) through the Python API, on a store held in memory."""
+    import datetime as dt
+
+    from khadamat.loader.submission import build_submission, load_submission
+
+    from khadamat.config import Settings
+    from khadamat.store import open_store
+    from khadamat.validation import validate
+
+    sheets = tmp_path / "catalog"
+    sheets.mkdir()
+    for path in EXAMPLE.glob("*.csv"):
+        if path.name != "planted-defects.csv":
+            shutil.copy(path, sheets / path.name)
+    store = open_store(Settings(), in_memory=True)
+    load_submission([sheets], store)
+    before = sum(1 for _ in store.quads())
+    fee = next(r for r in planted() if r["rule"] == "FeeNeedsBankAccountShape")
+    fixed = tmp_path / "fixed"
+    fixed.mkdir()
+    _write_agency_services(
+        fixed,
+        fee["agency_code"],
+        lambda row: {**row, "شماره حساب": row["شماره حساب"] or "IR990100004001114006399999"},
+    )
+    day = dt.date.fromisoformat(DATE)
+    report = validate(store, submission=build_submission([fixed], store), on_date=day)
+    assert "FeeNeedsBankAccountShape" not in {f.shape.value.rsplit("#", 1)[-1] for f in report.findings}
+    assert sum(1 for _ in store.quads()) == before
+    whole = validate(store, on_date=day)
+    summary = whole.summary()
+    assert summary[fee["agency_code"]]["byRule"]["FeeNeedsBankAccountShape"] == 1
+    assert sum(s["total"] for s in summary.values()) == len(whole.findings)

@@ -204,7 +204,7 @@ def table(report: Report, lang: str = "fa") -> str:
                     "service_id": f.service_id or "",
                     "focus": f.focus.value if hasattr(f.focus, "value") else str(f.focus),
                     "path": f.path.text() if f.path else "",
-                    "value": f.value,
+                    "value": None if f.value == f.focus else f.value,  # a node shape's value is its focus
                 }
                 for f in findings
             ]
