@@ -28,7 +28,7 @@ from pyoxigraph import NamedNode, Triple
 from khadamat.iris import Minter
 from khadamat.namespaces import CPSV, KHC
 from khadamat.normalize import normalize_key, normalize_text
-from khadamat.titles import title_tokens
+from khadamat.titles import title_key, title_subkeys, title_tokens
 
 K = V.K
 Progress = Callable[[str, int, int], None]
@@ -506,7 +506,10 @@ class Mapper:
             Triple(s, K.provider, agency.iri),
             Triple(s, K.sourceRow, V.string(row.source)),
         ]
-        out += [Triple(s, K.titleToken, V.string(token)) for token in title_tokens(title)]
+        tokens = title_tokens(title)
+        out += [Triple(s, K.titleToken, V.string(token)) for token in tokens]
+        out.append(Triple(s, K.titleKey, V.string(title_key(tokens))))  # issue 4: duplicate candidates
+        out += [Triple(s, K.titleSubKey, V.string(key)) for key in title_subkeys(tokens)]
         if agency.is_unit:
             out.append(Triple(s, K.deliveredBy, agency.iri))
         if "service_id" in values:

@@ -11,7 +11,15 @@ import pytest
 
 from khadamat.namespaces import SKOS
 from khadamat.resources import data_path
-from khadamat.titles import THESAURUS_FILE, action_tokens, canonical, parse_thesaurus, title_tokens
+from khadamat.titles import (
+    THESAURUS_FILE,
+    action_tokens,
+    canonical,
+    parse_thesaurus,
+    title_key,
+    title_subkeys,
+    title_tokens,
+)
 
 
 @pytest.mark.parametrize(
@@ -84,3 +92,22 @@ def test_each_label_maps_to_one_concept() -> None:
     assert th.phrases[("نقل", "و", "انتقال")] == "انتقال"
     assert {"صدور", "تمدید", "ابطال", "المثنی"} <= th.actions
     assert "درخواست" in th.stopwords
+
+
+def test_keys_find_a_title_inside_another_without_a_new_action() -> None:
+    short, long = title_tokens("صدور پروانه کسب"), title_tokens("اعطای مجوز کسب برای اصناف")
+    assert title_key(short) in title_subkeys(long)
+    renewal = title_tokens("صدور و تمدید پروانه کسب")  # adds an action: never a sub-key match
+    assert title_key(short) not in title_subkeys(renewal)
+    assert title_key(title_tokens("کسب پروانه صدور")) == title_key(short)
+
+
+def test_no_label_maps_to_two_concepts() -> None:
+    store = ox.Store()
+    store.load(path=str(data_path("ontology") / THESAURUS_FILE), format=ox.RdfFormat.TURTLE)
+    owners: dict[str, set[str]] = {}
+    for prop in ("prefLabel", "altLabel"):
+        for quad in store.quads_for_pattern(None, ox.NamedNode(SKOS + prop), None):
+            if quad.object.language == "fa":
+                owners.setdefault(canonical(quad.object.value), set()).add(quad.subject.value)
+    assert {label: c for label, c in owners.items() if len(c) > 1} == {}
