@@ -21,6 +21,9 @@ from khadamat.normalize import normalize_text
 
 router = APIRouter(tags=["Services"])
 
+# A service ID is unique only within its agency; both service endpoints take the same hint.
+OwnerCode = Annotated[str | None, Query(description="agency code, when several agencies carry the ID")]
+
 
 class Audience(StrEnum):
     G2C = "G2C"
@@ -148,9 +151,7 @@ async def card(request: Request, item: ox.NamedNode) -> dict[str, Any]:
 async def get_service(
     request: Request,
     service_id: str,
-    agency: Annotated[
-        str | None, Query(description="agency code, when several agencies carry the ID")
-    ] = None,
+    agency: OwnerCode = None,
 ) -> Response:
     row = await item_by_id(request, service_id, agency)
     item = row["item"]
@@ -164,9 +165,7 @@ async def get_service(
 async def get_legal_basis(
     request: Request,
     service_id: str,
-    agency: Annotated[
-        str | None, Query(description="agency code, when several agencies carry the ID")
-    ] = None,
+    agency: OwnerCode = None,
 ) -> Response:
     """service → missions → articles (with text) → instruments, and the direct legal bases."""
     row = await item_by_id(request, service_id, agency)

@@ -95,6 +95,20 @@ def live_server(
                 proc.wait()
 
 
+@contextmanager
+def dataset_server(store_dir: Path, dataset: Path) -> Iterator[tuple[str, str]]:
+    """Load `dataset` into a new store and serve it; yield (root URL, base).
+
+    The base is the server's own `/id/` so that the entity IRIs of the dataset dereference
+    on it, which is what the page, browse and SPARQL tests check.
+    """
+    port = free_port()
+    base = f"http://127.0.0.1:{port}/id/"
+    load_dataset_file(store_dir, base, dataset)
+    with live_server(store_dir, base=base, port=port) as url:
+        yield url, base
+
+
 def _wait_until_up(proc: subprocess.Popen, url: str, timeout: float, log: IO[str]) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:

@@ -32,7 +32,7 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import httpx
-from khadamat.api.testing import free_port, live_server
+from khadamat.api.testing import live_server
 
 from khadamat.resources import data_files
 
@@ -184,8 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     store = args.store or prepare_store(args.services, args.seed, args.out)
     results = []
     for workers in args.workers:
-        port = free_port()
-        with live_server(store, port=port, workers=workers, timeout=120) as url:
+        with live_server(store, workers=workers, timeout=120) as url:  # on a free port
             gaps = gap_paths()
             families = {
                 "browse": sample_paths(url, random.Random(args.seed)),

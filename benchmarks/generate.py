@@ -340,52 +340,21 @@ class _Builder:
         code = f"gen-law-{self.law_count:03d}"
         approved = dt.date(rng.randint(1990, 2022), rng.randint(1, 12), rng.randint(1, 28))
         self.laws.append(
-            {
-                "code": code,
-                "title": title,
-                "kind": kind,
-                "authority": authority,
-                "number": number,
-                "date": jalali(rng, approved),
-                "article": "",
-                "part": "",
-                "text": "",
-            }
+            law_row(
+                code, title=title, kind=kind, authority=authority, number=number, date=jalali(rng, approved)
+            )
         )
         refs = []
         for article in range(1, rng.randint(5, 12) + 1):
             subject = rng.choice(subjects)
             action = rng.choice(lx.ARTICLE_ACTIONS)
             text = f"{holder} موظف است در حوزه {subject} نسبت به {action} اقدام نماید."
-            self.laws.append(
-                {
-                    "code": code,
-                    "title": "",
-                    "kind": "",
-                    "authority": "",
-                    "number": "",
-                    "date": "",
-                    "article": str(article),
-                    "part": "",
-                    "text": text,
-                }
-            )
+            self.laws.append(law_row(code, article=str(article), text=text))
             refs.append(f"{code}:{article}")
             if rng.random() < 0.3:
                 part = f"تبصره {persian(1)}"
-                self.laws.append(
-                    {
-                        "code": code,
-                        "title": "",
-                        "kind": "",
-                        "authority": "",
-                        "number": "",
-                        "date": "",
-                        "article": str(article),
-                        "part": part,
-                        "text": "دستورالعمل اجرایی این ماده ظرف سه ماه تهیه و ابلاغ می‌شود.",
-                    }
-                )
+                note = "دستورالعمل اجرایی این ماده ظرف سه ماه تهیه و ابلاغ می‌شود."
+                self.laws.append(law_row(code, article=str(article), part=part, text=note))
                 refs.append(f"{code}:{article}:{part}")
         return refs
 
@@ -982,6 +951,16 @@ def generate(services: int, seed: int = 1, rates: Mapping[str, float] | None = N
 
 
 # --------------------------------------------------------------------------- writing
+def law_row(code: str, **cells: str) -> dict[str, str]:
+    """One row of the laws sheet: an instrument row carries the title..date cells, an article or
+    part row the article, part and text cells; the others stay empty, as the sheet expects."""
+    row = dict.fromkeys(("title", "kind", "authority", "number", "date", "article", "part", "text"), "")
+    unknown = cells.keys() - row.keys()
+    if unknown:
+        raise TypeError(f"not a column of the laws sheet: {', '.join(sorted(unknown))}")
+    return {"code": code, **row, **cells}
+
+
 def agency_row(a: Agency) -> dict[str, str]:
     return {
         "code": a.code,

@@ -22,7 +22,7 @@ from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Triple, Variable
 
 from khadamat.config import Settings
 from khadamat.iris import Minter
-from khadamat.namespaces import KH, sparql_prologue
+from khadamat.namespaces import KH, PREFIXES, sparql_prologue
 from khadamat.resources import data_path, read_rebased
 
 Term = NamedNode | Literal | ox.BlankNode | Triple
@@ -65,10 +65,6 @@ class Store(Protocol):
 
 def _substitutions(bindings: Bindings | None) -> dict[Variable, Term] | None:
     return {Variable(name): value for name, value in bindings.items()} if bindings else None
-
-
-def _nt(term: Term) -> str:
-    return str(term)
 
 
 class OxigraphStore:
@@ -119,9 +115,7 @@ class OxigraphStore:
         if not isinstance(result, ox.QuerySolutions):
             raise TypeError("select() needs a SELECT query")
         names = [v.value for v in result.variables]
-        return [
-            {name: row[name] for name in names if row[name] is not None} for row in result
-        ]
+        return [{name: row[name] for name in names if row[name] is not None} for row in result]
 
     def ask(self, query: str, bindings: Bindings | None = None) -> bool:
         result = self.raw_query(query, bindings)
@@ -149,10 +143,8 @@ class OxigraphStore:
         """Serialize the chosen graphs (all named graphs by default); triple formats merge them."""
         chosen = list(graphs) if graphs is not None else self.named_graphs()
         quads = [q for g in chosen for q in self.quads(g)]
-        if fmt.supports_datasets:
-            return ox.serialize(quads, format=fmt, prefixes=_prefixes_for_dump()) or b""
-        triples = [q.triple for q in quads]
-        return ox.serialize(triples, format=fmt, prefixes=_prefixes_for_dump()) or b""
+        data = quads if fmt.supports_datasets else [q.triple for q in quads]
+        return ox.serialize(data, format=fmt, prefixes=dict(PREFIXES)) or b""
 
     # Writing ---------------------------------------------------------------------------
     def replace_graphs(
@@ -169,22 +161,25 @@ class OxigraphStore:
         graphs = {g: list(t) for g, t in graphs.items()}
         extra = list(extra)
         size = sum(len(t) for t in graphs.values()) + len(extra)
-        if size >= BULK_THRESHOLD and self._data_dir is not None and self.path is not None \
-                and self._data_dir.parent == self.path:
+        if (
+            size >= BULK_THRESHOLD
+            and self._data_dir is not None
+            and self.path is not None
+            and self._data_dir.parent == self.path
+        ):
             self._replace_by_generation(graphs, extra)
         else:
             self._replace_by_update(graphs, extra)
 
     def _replace_by_update(self, graphs: Mapping[NamedNode, list[Triple]], extra: list[Quad]) -> None:
-        parts: list[str] = [f"DROP SILENT GRAPH {_nt(g)} ;\n" for g in graphs]
+        # pyoxigraph terms and triples print as N-Triples, which is valid SPARQL Update syntax.
+        parts: list[str] = [f"DROP SILENT GRAPH {g} ;\n" for g in graphs]
         body: list[str] = []
         for graph, triples in graphs.items():
-            lines = [f"{_nt(t.subject)} {_nt(t.predicate)} {_nt(t.object)} ." for t in triples]
-            if lines:
-                body.append(f"GRAPH {_nt(graph)} {{\n" + "\n".join(lines) + "\n}")
+            if triples:
+                body.append(f"GRAPH {graph} {{\n" + "\n".join(f"{t} ." for t in triples) + "\n}")
         for quad in extra:
-            triple = f"{_nt(quad.subject)} {_nt(quad.predicate)} {_nt(quad.object)} ."
-            body.append(f"GRAPH {_nt(quad.graph_name)} {{ {triple} }}")
+            body.append(f"GRAPH {quad.graph_name} {{ {quad.triple} . }}")
         update = "".join(parts) + ("INSERT DATA {\n" + "\n".join(body) + "\n}" if body else "")
         if update:
             self._store.update(update)
@@ -210,18 +205,31 @@ class OxigraphStore:
                 kept = [g for g in self._store.named_graphs() if g not in graphs]
                 for graph in kept:
                     copy.add_graph(graph)
-                _bulk(copy, (q for g in [*kept, ox.DefaultGraph()]
-                             for q in self._store.quads_for_pattern(None, None, None, g)))
+                _bulk(
+                    copy,
+                    (
+                        q
+                        for g in [*kept, ox.DefaultGraph()]
+                        for q in self._store.quads_for_pattern(None, None, None, g)
+                    ),
+                )
             else:
                 self._store.backup(str(new_dir))
                 copy = ox.Store(str(new_dir))
                 for graph in graphs:
                     if copy.contains_named_graph(graph):
                         copy.remove_graph(graph)
-            _bulk(copy, itertools.chain(
-                (Quad(t.subject, t.predicate, t.object, g) for g, triples in graphs.items() for t in triples),
-                extra,
-            ))
+            _bulk(
+                copy,
+                itertools.chain(
+                    (
+                        Quad(t.subject, t.predicate, t.object, g)
+                        for g, triples in graphs.items()
+                        for t in triples
+                    ),
+                    extra,
+                ),
+            )
             for graph in graphs:  # an empty new graph stays a named graph, as after DROP + INSERT
                 copy.add_graph(graph)
             copy.flush()
@@ -266,9 +274,7 @@ class OxigraphStore:
             if self._stored_hash(graph) == digest:
                 continue
             triples = [
-                q.triple
-                for text in texts
-                for q in ox.parse(text.encode("utf-8"), format=RdfFormat.TURTLE)
+                q.triple for text in texts for q in ox.parse(text.encode("utf-8"), format=RdfFormat.TURTLE)
             ]
             # The hash lives inside the graph it describes, so it is replaced in the same transaction.
             triples.append(Triple(graph, _CONTENT_HASH, Literal(digest)))
@@ -361,16 +367,16 @@ def _remove_orphans(root: Path, active: Path) -> None:
 def _writer_alive(name: str) -> bool:
     """True when the process that made this generation folder is still running (a load in progress)."""
     try:
-        pid = int(name[len(_GENERATION):].split("-", 1)[0])
+        pid = int(name[len(_GENERATION) :].split("-", 1)[0])
     except ValueError:
         return False
     if pid == os.getpid():
         return False
     try:
-        os.kill(pid, 0)
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
     except ProcessLookupError:
         return False
-    except PermissionError:
+    except PermissionError:  # it exists, under another user
         return True
     return True
 
@@ -378,12 +384,6 @@ def _writer_alive(name: str) -> bool:
 def _existing(package: str, names: Sequence[str]) -> list[Path]:
     folder = data_path(package)
     return [folder / n for n in names if (folder / n).exists()]
-
-
-def _prefixes_for_dump() -> dict[str, str]:
-    from khadamat.namespaces import PREFIXES
-
-    return dict(PREFIXES)
 
 
 def open_store(settings: Settings, read_only: bool = False, in_memory: bool = False) -> OxigraphStore:

@@ -33,6 +33,11 @@ class InputError:
         found = "" if self.value is None else f", got '{self.value}'"
         return f"{', '.join(where)}: expected {self.expected}{found}"
 
+    @classmethod
+    def of_file(cls, file: str, expected: str) -> InputError:
+        """A problem with a whole file (or folder, or graph), not with one of its cells."""
+        return cls(file, None, None, None, expected)
+
 
 @dataclass
 class SubmissionError(Exception):

@@ -148,6 +148,27 @@ class Mapper:
                 nodes.append(node)
         return nodes
 
+    def _first_code(self, row: Row, spec: SheetSpec, seen: dict[str, Row], what: str) -> str | None:
+        """The row's code as a key, or None when it has none or an earlier row has it (reported).
+
+        Keys are normalized so that Arabic/Persian letter and digit variants of one code are
+        caught as the repeat they are; the caller records the row in `seen` once it accepts it.
+        """
+        code = row.values.get("code")
+        if code is None:
+            return None
+        key = normalize_key(code)
+        first = seen.get(key)
+        if first is not None:
+            self.sink.cell(
+                row,
+                spec.column("code"),
+                f"a unique {what} code; already on row {first.number} of {first.file}",
+                code,
+            )
+            return None
+        return key
+
     def _tick(self, stage: str, done: int, total: int) -> None:
         if self.progress and (done % 5000 == 0 or done == total):
             self.progress(stage, done, total)
@@ -159,19 +180,11 @@ class Mapper:
         registered = []
         for sheet in sheets:
             for row in sheet.rows:
-                code = row.values.get("code")
-                if code is None:
-                    continue
-                key = normalize_key(code)
-                if key in seen:
-                    self.sink.cell(
-                        row,
-                        AGENCIES.column("code"),
-                        f"a unique agency code; already on row {seen[key].number} of {seen[key].file}",
-                        code,
-                    )
+                key = self._first_code(row, AGENCIES, seen, "agency")
+                if key is None:
                     continue
                 seen[key] = row
+                code = row.values["code"]
                 kind = row.values.get("kind")
                 is_unit = kind is not None and kind.value[len(KHC) :] in UNIT_KINDS
                 parent = row.values.get("parent")
@@ -362,21 +375,12 @@ class Mapper:
     def register_missions(self, sheets: Iterable[ParsedSheet]) -> dict[str, Row]:
         """The first row of every mission code (duplicates are errors)."""
         found: dict[str, Row] = {}
-        seen: dict[str, Row] = {}
         for sheet in sheets:
             for row in sheet.rows:
-                code = row.values.get("code")
-                if code is None:
+                key = self._first_code(row, MISSIONS, found, "mission")
+                if key is None:
                     continue
-                key = normalize_key(code)
-                if key in seen:
-                    self.sink.cell(
-                        row,
-                        MISSIONS.column("code"),
-                        f"a unique mission code; already on row {seen[key].number} of {seen[key].file}",
-                        code,
-                    )
-                    continue
+                code = row.values["code"]
                 stored = self.reg.snapshot.missions.get(key)
                 if stored is not None and self.reg.kept(stored[2], "missions"):
                     self.sink.cell(
@@ -386,7 +390,6 @@ class Mapper:
                         code,
                     )
                     continue
-                seen[key] = row
                 found[key] = row
         return found
 

@@ -42,11 +42,8 @@ def _agency_graph(path: Path, triples: list[Triple], minter: Minter, sink: Error
     if len(agencies) != 1 or not codes:
         found = ", ".join(sorted(a.value for a in agencies)) or "none"
         sink.add(
-            InputError(
+            InputError.of_file(
                 path.name,
-                None,
-                None,
-                None,
                 "triples about exactly one agency (a kh:ExecutiveAgency with its kh:agencyCode), so "
                 f"that they go to its graph; found {len(agencies)} ({found}). Use N-Quads or TriG to "
                 "name the graph of each triple",
@@ -68,15 +65,13 @@ def read_rdf_file(path: Path, minter: Minter, sink: ErrorSink) -> dict[NamedNode
             elif isinstance(quad.graph_name, NamedNode):
                 graphs.setdefault(quad.graph_name, []).append(quad.triple)
             else:
-                sink.add(
-                    InputError(path.name, None, None, None, "named graphs named by IRIs, not blank nodes")
-                )
+                sink.add(InputError.of_file(path.name, "named graphs named by IRIs, not blank nodes"))
                 return {}
     except (SyntaxError, ValueError, OSError) as exc:
-        sink.add(InputError(path.name, None, None, None, f"a valid {fmt.name} file ({exc})"))
+        sink.add(InputError.of_file(path.name, f"a valid {fmt.name} file ({exc})"))
         return {}
     if not graphs and not loose:
-        sink.add(InputError(path.name, None, None, None, "RDF data; the file is empty"))
+        sink.add(InputError.of_file(path.name, "RDF data; the file is empty"))
     if loose:
         graph = _agency_graph(path, loose, minter, sink)
         if graph is not None:
@@ -91,11 +86,8 @@ def read_rdf_files(paths: list[Path], minter: Minter, sink: ErrorSink) -> dict[N
         for graph, triples in read_rdf_file(path, minter, sink).items():
             if graph in owner:
                 sink.add(
-                    InputError(
+                    InputError.of_file(
                         path.name,
-                        None,
-                        None,
-                        None,
                         f"each graph in one file; {graph.value} is also in {owner[graph].name}",
                     )
                 )

@@ -99,7 +99,7 @@ def read_csv_file(path: Path, errors: list[InputError]) -> RawSheet | None:
     try:
         text = decode_text(data)
     except UnicodeError as exc:
-        errors.append(InputError(path.name, None, None, None, f"{ENCODINGS_EXPECTED} ({exc})"))
+        errors.append(InputError.of_file(path.name, f"{ENCODINGS_EXPECTED} ({exc})"))
         return None
     reader = csv.reader(io.StringIO(text, newline=""))
     sheet: RawSheet | None = None
@@ -118,9 +118,7 @@ def read_csv_file(path: Path, errors: list[InputError]) -> RawSheet | None:
 def read_csv_folder(folder: Path, errors: list[InputError]) -> tuple[list[RawSheet], list[Source]]:
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".csv" and p.is_file())
     if not files:
-        errors.append(
-            InputError(folder.name, None, None, None, "a folder of .csv files (services.csv, …); found none")
-        )
+        errors.append(InputError.of_file(folder.name, "a folder of .csv files (services.csv, …); found none"))
     sheets = [s for p in files if (s := read_csv_file(p, errors)) is not None]
     return sheets, [Source(p, sha256_of(p)) for p in files]
 
@@ -159,7 +157,7 @@ def read_xlsx_openpyxl(
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        errors.append(InputError(path.name, None, None, None, f"an .xlsx workbook ({exc})"))
+        errors.append(InputError.of_file(path.name, f"an .xlsx workbook ({exc})"))
         return []
     sheets: list[RawSheet] = []
     try:

@@ -17,16 +17,7 @@ from pathlib import Path
 
 from khadamat.loader import rdf_files
 from khadamat.loader import vocab as V
-from khadamat.loader.columns import (
-    AGENCIES,
-    COUNTERS,
-    INQUIRIES,
-    LAWS,
-    LICENSES,
-    MISSIONS,
-    SERVICES,
-    sheet_spec,
-)
+from khadamat.loader.columns import SERVICES, SHEETS, sheet_spec
 from khadamat.loader.errors import InputError, SubmissionError
 from khadamat.loader.mapping import Mapper
 from khadamat.loader.readers import RawSheet, Source, read_csv_file, read_csv_folder, read_xlsx, sha256_of
@@ -68,9 +59,7 @@ def _read_tabular(
             progress(f"reading {path}", 0, 0)
         if not path.exists():
             sink.add(
-                InputError(
-                    str(path), None, None, None, "an existing .xlsx file, folder of .csv files or RDF file"
-                )
+                InputError.of_file(str(path), "an existing .xlsx file, folder of .csv files or RDF file")
             )
         elif path.is_dir():
             found, files = read_csv_folder(path, sink.errors)
@@ -88,11 +77,8 @@ def _read_tabular(
             sources.append(Source(path, sha256_of(path)))
         else:
             sink.add(
-                InputError(
+                InputError.of_file(
                     path.name,
-                    None,
-                    None,
-                    None,
                     "an .xlsx workbook, a .csv file or folder of them, or an RDF file "
                     f"({', '.join(rdf_files.SUFFIXES)})",
                 )
@@ -107,10 +93,7 @@ def _parse_sheets(
     for raw in raw_sheets:
         spec = sheet_spec(raw.name)
         if spec is None:
-            names = ", ".join(
-                f"{s.key} ({s.name})"
-                for s in (AGENCIES, LAWS, MISSIONS, SERVICES, INQUIRIES, LICENSES, COUNTERS)
-            )
+            names = ", ".join(f"{s.key} ({s.name})" for s in SHEETS)
             sink.add(InputError(raw.file, raw.name, None, None, f"a sheet named one of {names}", raw.name))
             continue
         if progress:
@@ -120,11 +103,8 @@ def _parse_sheets(
 
 
 def _map(parsed: dict[str, list[ParsedSheet]], mapper: Mapper, registry: Registry) -> None:
-    """Every sheet in dependency order."""
-    sheets = {
-        spec.key: parsed.get(spec.key, [])
-        for spec in (AGENCIES, LAWS, MISSIONS, SERVICES, INQUIRIES, LICENSES, COUNTERS)
-    }
+    """Every sheet in dependency order: a row may only point at what an earlier sheet made."""
+    sheets = {spec.key: parsed.get(spec.key, []) for spec in SHEETS}
     registered = mapper.register_agencies(sheets["agencies"])
     mapper.write_agencies(registered)
     laws = mapper.write_laws(sheets["laws"])
@@ -174,8 +154,9 @@ def _carry_over(store: Store, mapper: Mapper, registry: Registry) -> None:
             mapper.graphs.setdefault(graph, []).extend(kept)
 
 
-def _agency_codes(graphs: dict[NamedNode, list[Triple]], store: Store) -> list[str]:
-    prefix = store.minter.graph("agency").value + "/"
+def _graph_codes(graphs: dict[NamedNode, list[Triple]], store: Store, kind: str) -> list[str]:
+    """The codes of the agencies (kind "agency") or laws ("law") whose graphs the submission replaces."""
+    prefix = store.minter.graph(kind).value + "/"
     return sorted(g.value[len(prefix) :] for g in graphs if g.value.startswith(prefix))
 
 
@@ -185,11 +166,8 @@ def _check_reserved(graphs: dict[NamedNode, list[Triple]], store: Store, sink: E
     for graph in graphs:
         if graph in reserved:
             sink.add(
-                InputError(
+                InputError.of_file(
                     graph.value,
-                    None,
-                    None,
-                    None,
                     "data for agency or law graphs; the ontology, corpus and provenance graphs are "
                     "maintained by Khadamat itself",
                 )
@@ -247,15 +225,9 @@ def build_submission(paths: Sequence[Path], store: Store, progress: Progress | N
     paths = [Path(p) for p in paths]
     raw_sheets, sources, rdf_paths = _read_tabular(paths, sink, progress)
     parsed = _parse_sheets(raw_sheets, sink, progress)
-    if (
-        raw_sheets
-        and "services" not in parsed
-        and not any(sheet_spec(r.name) is SERVICES for r in raw_sheets)
-    ):
+    if raw_sheets and SERVICES.key not in parsed:
         files = ", ".join(sorted({r.file for r in raw_sheets}))
-        sink.add(
-            InputError(files, None, None, None, "a services sheet (شناسنامه خدمات); the submission has none")
-        )
+        sink.add(InputError.of_file(files, "a services sheet (شناسنامه خدمات); the submission has none"))
     raw_sheets.clear()  # the parsed rows hold what is needed; a national catalog is large
     registry = Registry(store.minter, read_snapshot(store))
     mapper = Mapper(store.minter, registry, sink, progress)
@@ -263,9 +235,7 @@ def build_submission(paths: Sequence[Path], store: Store, progress: Progress | N
     for graph, triples in rdf_files.read_rdf_files(rdf_paths, store.minter, sink).items():
         if graph in mapper.graphs:
             sink.add(
-                InputError(
-                    graph.value, None, None, None, "each graph from one source; the workbook writes it too"
-                )
+                InputError.of_file(graph.value, "each graph from one source; the workbook writes it too")
             )
         mapper.graphs[graph] = triples
     _check_reserved(mapper.graphs, store, sink)
@@ -274,13 +244,12 @@ def build_submission(paths: Sequence[Path], store: Store, progress: Progress | N
     _carry_over(store, mapper, registry)
     graphs = mapper.graphs
     ended = dt.datetime.now(dt.UTC)
-    law_prefix = store.minter.graph("law").value + "/"
     return Submission(
         graphs=graphs,
         provenance=provenance_quads(store, list(graphs), sources, started, ended),
-        agencies=_agency_codes(graphs, store),
+        agencies=_graph_codes(graphs, store, "agency"),
         sources=[s.path for s in sources],
-        laws=sorted(g.value[len(law_prefix) :] for g in graphs if g.value.startswith(law_prefix)),
+        laws=_graph_codes(graphs, store, "law"),
     )
 
 

@@ -7,19 +7,16 @@ from pathlib import Path
 import httpx
 import pyoxigraph as ox
 import pytest
-from khadamat.api.testing import free_port, live_server, load_dataset_file
+from khadamat.api.testing import dataset_server
 
 FIXTURE = Path(__file__).parent / "fixtures" / "api" / "catalog.trig"
 
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory):
-    port = free_port()
-    base = f"http://127.0.0.1:{port}/id/"
     store_dir = tmp_path_factory.mktemp("api-browse") / "store"
-    load_dataset_file(store_dir, base, FIXTURE)
     with (
-        live_server(store_dir, base=base, port=port) as url,
+        dataset_server(store_dir, FIXTURE) as (url, base),
         httpx.Client(base_url=url, timeout=20) as client,
     ):
         client.base = base  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ from urllib.parse import quote
 import httpx
 import pyoxigraph as ox
 import pytest
-from khadamat.api.testing import free_port, live_server, load_dataset_file
+from khadamat.api.testing import dataset_server
 
 FIXTURE = Path(__file__).parent / "fixtures" / "api" / "catalog.trig"
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
@@ -16,11 +16,8 @@ HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory):
-    port = free_port()
-    base = f"http://127.0.0.1:{port}/id/"
     store_dir = tmp_path_factory.mktemp("api-pages") / "store"
-    load_dataset_file(store_dir, base, FIXTURE)
-    with live_server(store_dir, base=base, port=port) as url:
+    with dataset_server(store_dir, FIXTURE) as (url, base):
         yield url, base
 
 

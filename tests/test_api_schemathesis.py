@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from khadamat.api.testing import free_port, live_server, load_dataset_file
+from khadamat.api.testing import dataset_server
 
 schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is not installed (the test extra)")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
@@ -16,11 +16,8 @@ FIXTURE = Path(__file__).parent / "fixtures" / "api" / "catalog.trig"
 
 @pytest.fixture(scope="module")
 def api_schema(tmp_path_factory: pytest.TempPathFactory):
-    port = free_port()
-    base = f"http://127.0.0.1:{port}/id/"
     store_dir = tmp_path_factory.mktemp("api-schemathesis") / "store"
-    load_dataset_file(store_dir, base, FIXTURE)
-    with live_server(store_dir, base=base, port=port) as url:
+    with dataset_server(store_dir, FIXTURE) as (url, _):
         yield schemathesis.openapi.from_url(url + "/openapi.json")
 
 

@@ -18,7 +18,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 import rdflib
-from khadamat.api.testing import live_server, load_dataset_file
+from khadamat.api.testing import dataset_server, live_server, load_dataset_file
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import JSON, TURTLE, XML, SPARQLWrapper
 
@@ -28,7 +28,6 @@ from khadamat.namespaces import sparql_prologue
 from khadamat.store import open_store
 
 FIXTURE = Path(__file__).parent / "fixtures" / "api" / "catalog.trig"
-BASE = "http://127.0.0.1:{port}/id/"
 P = sparql_prologue()
 
 SELECT_TITLES = (
@@ -45,13 +44,8 @@ CONSTRUCT_MISSIONS = P + "CONSTRUCT { ?s kh:realizesMission ?m } WHERE { ?s kh:r
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory):
     """(url, store dir, base) of a live server over the fixture catalog."""
-    from khadamat.api.testing import free_port
-
-    port = free_port()
-    base = BASE.format(port=port)
     store_dir = tmp_path_factory.mktemp("api-sparql") / "store"
-    load_dataset_file(store_dir, base, FIXTURE)
-    with live_server(store_dir, base=base, port=port) as url:
+    with dataset_server(store_dir, FIXTURE) as (url, base):
         yield url, store_dir, base
 
 

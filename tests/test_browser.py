@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from khadamat.api.testing import free_port, live_server, load_dataset_file
+from khadamat.api.testing import dataset_server
 
 webdriver = pytest.importorskip(
     "selenium.webdriver", reason="selenium is not installed (pip install -e '.[test]')"
@@ -59,11 +59,8 @@ def browser(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
-    port = free_port()
-    base = f"http://127.0.0.1:{port}/id/"
     store_dir = tmp_path_factory.mktemp("api-browser") / "store"
-    load_dataset_file(store_dir, base, FIXTURE)
-    with live_server(store_dir, base=base, port=port) as url:
+    with dataset_server(store_dir, FIXTURE) as (url, _):
         yield url
 
 

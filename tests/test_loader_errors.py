@@ -238,3 +238,29 @@ def test_laws_sheet_rules(tmp_path, store):
         (9, "article"),
     ]
     assert "built-in" in errors[0].expected and errors[0].value == "999"
+
+
+def test_repeated_agency_and_mission_codes_name_the_first_row(tmp_path, store):
+    """A code given twice (here once in lower case) is reported on the repeat, pointing at row 1."""
+    folder = copy_basic(tmp_path)
+    append_rows(folder / "agencies.csv", [["mimt", "وزارت دیگر", "", "وزارتخانه", "", "", ""]])
+    append_rows(folder / "missions.csv", [["M-MCHT-1", "MCHT", "ماموریت دیگر", "circ-29168"]])
+    errors = errors_of([folder], store)
+    assert [(e.file, e.sheet, e.row, e.column, e.value, e.expected) for e in errors] == [
+        (
+            "agencies.csv",
+            "agencies",
+            7,
+            "code",
+            "mimt",
+            "a unique agency code; already on row 2 of agencies.csv",
+        ),
+        (
+            "missions.csv",
+            "missions",
+            4,
+            "code",
+            "M-MCHT-1",
+            "a unique mission code; already on row 3 of missions.csv",
+        ),
+    ]

@@ -6,32 +6,18 @@ example catalog); they must agree on the set of (focus node, source shape, path)
 
 from __future__ import annotations
 
-import datetime as dt
-import shutil
 from pathlib import Path
 
 import pytest
-from pyoxigraph import NamedNode
+from shapes_support import ON_DATE, example_catalog_store, fixture_store
 
-from khadamat.config import Settings
-from khadamat.store import open_store
 from khadamat.validation import validate
-from khadamat.validation.engine import Validator, shapes_files
+from khadamat.validation.engine import shapes_files
 from khadamat.validation.reference import pyshacl_keys
-from khadamat.validation.testsuite import read_cases, store_with
-
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT / "tests" / "fixtures" / "shapes"
-EXAMPLE = ROOT / "examples" / "catalog"
-ON_DATE = dt.date(2026, 6, 30)
 
 
 def test_pyshacl_agrees_on_every_fixture() -> None:
-    store = open_store(Settings(), in_memory=True)
-    validator = Validator(store)
-    for path in sorted(FIXTURES.glob("*.ttl")):
-        for case in read_cases(path, shapes=validator.graph, strip_manifest=True):
-            store_with(store, case.data, NamedNode(f"https://w3id.org/khadamat/id/graph/fixture/{path.stem}"))
+    store, validator = fixture_store()
     ours = {f.key() for f in validator.run(None, ON_DATE)}
     reference = pyshacl_keys((q.triple for q in store.quads()), shapes_files(), store.minter.base, ON_DATE)
     assert len(ours) > 100
@@ -40,17 +26,7 @@ def test_pyshacl_agrees_on_every_fixture() -> None:
 
 @pytest.mark.slow
 def test_pyshacl_agrees_on_the_example_catalog(tmp_path: Path) -> None:
-    if not (EXAMPLE / "services.csv").exists():
-        pytest.skip("examples/catalog is not there")
-    from khadamat.loader.submission import load_submission
-
-    sheets = tmp_path / "catalog"
-    sheets.mkdir()
-    for csv in EXAMPLE.glob("*.csv"):
-        if csv.name != "planted-defects.csv":
-            shutil.copy(csv, sheets / csv.name)
-    store = open_store(Settings(), in_memory=True)
-    load_submission([sheets], store)
+    store = example_catalog_store(tmp_path)
     ours = {f.key() for f in validate(store, on_date=ON_DATE).findings}
     reference = pyshacl_keys((q.triple for q in store.quads()), shapes_files(), store.minter.base, ON_DATE)
     assert ours and ours == reference

@@ -194,17 +194,26 @@ def _write_agency_services(folder: Path, agency: str, change) -> None:
         writer.writerows(rows)
 
 
-def test_a_submission_is_validated_with_its_context_and_not_written(
-    store: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def _write_fee_fix(folder: Path) -> dict[str, str]:
+    """A submission of the agency with the planted fee defect, every fee card now with an account.
+
+    Returns the planted row, so that a test can check that just that finding goes away.
+    """
     fee = next(r for r in planted() if r["rule"] == "FeeNeedsBankAccountShape")
-    sheets = tmp_path / "sub"
-    sheets.mkdir()
+    folder.mkdir()
     _write_agency_services(
-        sheets,
+        folder,
         fee["agency_code"],
         lambda row: {**row, "شماره حساب": row["شماره حساب"] or "IR990100004001114006399999"},
     )
+    return fee
+
+
+def test_a_submission_is_validated_with_its_context_and_not_written(
+    store: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    sheets = tmp_path / "sub"
+    fee = _write_fee_fix(sheets)
     code, report = run_json(store, capsys, str(sheets))
     rules = {f["rule"] for f in report["findings"]}
     assert "FeeNeedsBankAccountShape" not in rules
@@ -219,28 +228,15 @@ def test_api_submission_and_summary_on_an_in_memory_store(tmp_path: Path) -> Non
     """validate(store, submission=…) through the Python API, on a store held in memory."""
     import datetime as dt
 
-    from khadamat.loader.submission import build_submission, load_submission
+    from khadamat.loader.submission import build_submission
+    from shapes_support import example_catalog_store
 
-    from khadamat.config import Settings
-    from khadamat.store import open_store
     from khadamat.validation import validate
 
-    sheets = tmp_path / "catalog"
-    sheets.mkdir()
-    for path in EXAMPLE.glob("*.csv"):
-        if path.name != "planted-defects.csv":
-            shutil.copy(path, sheets / path.name)
-    store = open_store(Settings(), in_memory=True)
-    load_submission([sheets], store)
+    store = example_catalog_store(tmp_path)
     before = sum(1 for _ in store.quads())
-    fee = next(r for r in planted() if r["rule"] == "FeeNeedsBankAccountShape")
     fixed = tmp_path / "fixed"
-    fixed.mkdir()
-    _write_agency_services(
-        fixed,
-        fee["agency_code"],
-        lambda row: {**row, "شماره حساب": row["شماره حساب"] or "IR990100004001114006399999"},
-    )
+    fee = _write_fee_fix(fixed)
     day = dt.date.fromisoformat(DATE)
     report = validate(store, submission=build_submission([fixed], store), on_date=day)
     assert "FeeNeedsBankAccountShape" not in {f.shape.value.rsplit("#", 1)[-1] for f in report.findings}

@@ -9,6 +9,15 @@ Patterns are chosen for pyoxigraph: absence is tested with `OPTIONAL {…} FILTE
 subclass closure computed once per run (`VALUES ?t {…}`), not `rdf:type/rdfs:subClassOf*` per row.
 SHACL-SPARQL constraints run with $this unbound, their WHERE group joined with the shape's
 target; our queries bind $this with their first triple pattern so that this equals pre-binding.
+
+Two plans, because pyoxigraph joins a triple pattern or an OPTIONAL group to what precedes it by
+looking it up once per row (fast for 50 focus nodes, 10–20× slower than a hash join for 50k):
+- a run over every focus node reads the target once per node (SELECT DISTINCT), and the value
+  nodes, the class members and each SHACL-SPARQL WHERE group as subqueries, which pyoxigraph
+  evaluates once and joins by hash;
+- a scoped run (VALUES ?this) keeps the row-by-row plan and also puts the VALUES into the
+  SHACL-SPARQL OPTIONAL groups that name ?this, which pyoxigraph would otherwise evaluate for
+  the whole store.
 """
 
 from __future__ import annotations
@@ -106,7 +115,10 @@ def _value_condition(
             typed = f"SELECT DISTINCT ?value ?{class_var} WHERE {{ {typed} }}"
         return f"OPTIONAL {{ {typed} }}", f"!BOUND(?{class_var})"
     if param == "datatype" and isinstance(value, NamedNode):
-        condition = f"!isLiteral(?value) || datatype(?value) != {_term(value)}"
+        # One call that reads the term, not two: for a long literal (a title, a description)
+        # pyoxigraph fetches the string from disk at each call. An IRI or blank node makes
+        # datatype() an error, which COALESCE turns into a violation, as !isLiteral did.
+        condition = f"COALESCE(datatype(?value) != {_term(value)}, true)"
         if value.value in _CASTABLE:
             condition += f" || !COALESCE(isLiteral({_term(value)}(?value)), false)"
         return "", condition
@@ -273,14 +285,21 @@ def compile_sparql(
     head = "?this" + "".join(f" ?{v}" for v in ("value", "path") if v in projected)
     if uses_date:
         head += f" ?{DATE_VARIABLE}"  # pyoxigraph substitutes only projected variables
-    # The WHERE group's content is spliced into the group that binds ?this (not nested as a
-    # group of its own, which pyoxigraph would evaluate for every node before the join: 6 s
-    # instead of 0.1 s for 50 scoped services). Equivalent, because the query binds $this first:
-    # the only variable the target adds is ?this, so its FILTERs and OPTIONALs see the same rows.
+    # In a scoped run the WHERE group's content is spliced into the group that binds ?this (not
+    # nested as a group of its own, which pyoxigraph would evaluate for every node before the
+    # join: 6 s instead of 0.1 s for 50 scoped services). Equivalent, because the query binds
+    # $this first: the only variable the target adds is ?this, so its FILTERs and OPTIONALs see
+    # the same rows.
     body = match.group("body")
     if scope is not None:
-        body = _restrict_optionals(body, scope)
-    where = f"{focus}\n{body}{binds}"
+        where = f"{focus}\n{_restrict_optionals(body, scope)}{binds}"
+    elif uses_date:  # a subquery would hide $validationDate from pyoxigraph's substitution
+        where = f"{focus}\n{body}{binds}"
+    else:
+        # Over every focus node the WHERE group is a subquery of its own (with $this unbound,
+        # as SHACL defines it): pyoxigraph evaluates it once and joins it with the target by
+        # hash, 1.5–3× faster at 50k services than one lookup per focus node.
+        where = f"{focus}\n{{ SELECT * WHERE {{\n{body}{binds}\n}} }}"
     full = prologue + match.group("prologue") + _select(head, where)
     messages = constraint.messages or shape.messages
     return CompiledQuery(
