@@ -180,14 +180,9 @@ def child_reference(store_dir: Path, engine: str) -> dict[str, object]:
 
 def topbraid_status() -> str | None:
     """None when TopBraid can run here, else why not."""
-    from khadamat.validation.topbraid import TopBraidUnavailable, find_java, find_lib
+    from khadamat.validation.topbraid import unavailable_reason
 
-    try:
-        find_lib()
-        find_java()
-    except TopBraidUnavailable as exc:
-        return str(exc)
-    return None
+    return unavailable_reason()
 
 
 def run_child(*args: str) -> dict[str, object]:

@@ -13,19 +13,12 @@ from shapes_support import ON_DATE, example_catalog_store, fixture_store
 
 from khadamat.validation import validate
 from khadamat.validation.engine import shapes_files
-from khadamat.validation.topbraid import TopBraidUnavailable, find_java, find_lib, topbraid_keys
+from khadamat.validation.topbraid import topbraid_keys, unavailable_reason
+
+_UNAVAILABLE = unavailable_reason()
 
 
-def _available() -> str | None:
-    try:
-        find_lib()
-        find_java()
-    except TopBraidUnavailable as exc:
-        return str(exc)
-    return None
-
-
-pytestmark = pytest.mark.skipif(_available() is not None, reason=f"TopBraid cannot run here: {_available()}")
+pytestmark = pytest.mark.skipif(_UNAVAILABLE is not None, reason=f"TopBraid cannot run here: {_UNAVAILABLE}")
 
 
 def test_topbraid_agrees_on_every_fixture() -> None:

