@@ -56,9 +56,19 @@ def uri_to_iri(path: str) -> str:
     return _ESCAPES.sub(decode, path)
 
 
-def link(iri: str, base: str, base_path: str) -> str:
-    """Where a page links an IRI: under the base, to this server's page; elsewhere, as it is."""
-    return base_path + iri[len(base) :] if iri.startswith(base) else iri
+# Schemes a page may put in an href. Anything else (`javascript:`, `data:`, `vbscript:` …) would
+# run in the reader's browser when clicked, so such an IRI is shown as text, never as a link.
+LINKABLE_SCHEMES = ("http://", "https://", "mailto:")
+
+
+def link(iri: str, base: str, base_path: str) -> str | None:
+    """Where a page links an IRI: under the base, to this server's page; elsewhere, as it is.
+
+    None when the IRI's scheme is not one a browser may follow safely (LINKABLE_SCHEMES).
+    """
+    if iri.startswith(base):
+        return base_path + iri[len(base) :]
+    return iri if iri.strip().lower().startswith(LINKABLE_SCHEMES) else None
 
 
 async def predicate_labels(request: Request, node: ox.NamedNode) -> dict[str, str]:

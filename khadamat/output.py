@@ -34,6 +34,43 @@ def plain(value: Any) -> Any:
     return value
 
 
+# A cell that starts with one of these is read by Excel and LibreOffice as a formula (or as the
+# start of one), so a catalog value such as `=HYPERLINK(...)` would run on the auditor's desk.
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A CSV cell that a spreadsheet shows as text: the OWASP rule, a `'` before a formula lead.
+
+    Numbers stay numbers (a negative count is not a formula); only text is prefixed.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_LEADS):
+        return "'" + value
+    return value
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    value = spreadsheet_safe(value)
+    return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
+
+
+def csv_text(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    """Rows as CSV with a header, safe to open in a spreadsheet: every CSV output goes through here.
+
+    Keys of a row that are not among `columns` are left out; missing ones are empty cells. A
+    carriage return inside a cell becomes a line feed: the writer quotes cells holding its own
+    line terminator only, and a bare CR left unquoted would split the row for every reader.
+    """
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({c: _cell(row.get(c)) for c in columns})
+    return buffer.getvalue()
+
+
 def _width(text: str) -> int:
     # Combining marks and zero-width joiners take no column.
     return sum(0 if unicodedata.combining(c) or c in "\u200c\u200d\u200e\u200f" else 1 for c in text)
@@ -48,12 +85,7 @@ def render(
     if fmt == "json":
         return json.dumps(data, ensure_ascii=False, indent=2)
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=cols, lineterminator="\n")
-        writer.writeheader()
-        for row in data:
-            writer.writerow({c: "" if v is None else v for c, v in row.items()})
-        return buffer.getvalue()
+        return csv_text(data, cols)
     if fmt != "table":
         raise ValueError(f"unknown format {fmt!r}; expected one of {FORMATS}")
     cells = [[("" if r[c] is None else str(r[c])) for c in cols] for r in data]

@@ -9,13 +9,11 @@ affiliates with no service and tasks with recipients. The queries are data (quer
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import sys
 
 from khadamat.commands.query import add_format_option, for_display
-from khadamat.output import plain, render
+from khadamat.output import csv_text, plain, render
 from khadamat.querylib import QueryError, QuerySpec, columns, library, run_query
 from khadamat.store import OxigraphStore
 
@@ -33,8 +31,9 @@ def add_parser(subparsers: argparse._SubParsersAction, parent: argparse.Argument
         ),
     )
     parser.add_argument("--agency", metavar="CODE", help="only this agency and its affiliates and units")
-    parser.add_argument("--date", metavar="DATE",
-                        help="the date cards are checked on (Jalali or ISO; default today)")
+    parser.add_argument(
+        "--date", metavar="DATE", help="the date cards are checked on (Jalali or ISO; default today)"
+    )
     parser.add_argument("--only", metavar="NAME", action="append", help="only this gap query (repeatable)")
     add_format_option(parser)
     parser.set_defaults(run=run)
@@ -88,19 +87,25 @@ def format_sections(results: list[tuple[QuerySpec, list]], base: str, fmt: str) 
     """Table: a titled section per query; JSON: {name: {summary, rows}}; CSV: one table, `query` first."""
     if fmt == "json":
         return json.dumps(
-            {s.name: {"summary": s.summary, "count": len(rows),
-                      "rows": [{k: plain(v) for k, v in r.items()} for r in rows]} for s, rows in results},
-            ensure_ascii=False, indent=2,
+            {
+                s.name: {
+                    "summary": s.summary,
+                    "count": len(rows),
+                    "rows": [{k: plain(v) for k, v in r.items()} for r in rows],
+                }
+                for s, rows in results
+            },
+            ensure_ascii=False,
+            indent=2,
         )
     if fmt == "csv":
         cols = ["query", *dict.fromkeys(c for s, _ in results for c in columns(s))]
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=cols, lineterminator="\n", extrasaction="ignore")
-        writer.writeheader()
-        for spec, rows in results:
-            for row in rows:
-                writer.writerow({"query": spec.name, **{k: plain(v) for k, v in row.items()}})
-        return buffer.getvalue().rstrip("\n")
+        flat = [
+            {"query": spec.name, **{k: plain(v) for k, v in row.items()}}
+            for spec, rows in results
+            for row in rows
+        ]
+        return csv_text(flat, cols).rstrip("\n")
     parts = []
     for spec, rows in results:
         parts.append(f"== {spec.name}: {spec.summary} ({len(rows)})")

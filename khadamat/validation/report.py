@@ -7,9 +7,7 @@ or the evaluation report can group findings without a second query.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -20,7 +18,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple
 
 from khadamat.jalali import to_jalali
 from khadamat.namespaces import PREFIXES, RDF, RDFS, SH, XSD
-from khadamat.output import plain
+from khadamat.output import csv_text, plain
 from khadamat.validation.engine import Finding
 from khadamat.validation.graph import TripleIndex
 from khadamat.validation.paths import compact
@@ -162,12 +160,7 @@ class Report:
         return out
 
     def to_csv(self) -> str:
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        for row in self.rows():
-            writer.writerow({k: "" if v is None else v for k, v in row.items()})
-        return buffer.getvalue()
+        return csv_text(self.rows(), CSV_COLUMNS)
 
     # Summary ----------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:

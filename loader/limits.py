@@ -1,0 +1,48 @@
+"""The loader's input limits: every submission is hostile until bounded.
+
+A submission comes from an agency's desk or from the public `/validate` upload; either may be
+a zip bomb, a workbook with a column reference far past Excel's last column, a CSV with a 50 MB
+cell or a Turtle file nested ten thousand levels deep. Each bound below is checked *while*
+streaming, before the data it guards is held in memory, so that no input takes more than the
+stated memory budget. The defaults fit the largest real catalog with room to spare; an operator
+changes one with the environment variable named beside it (`KHADAMAT_LIMIT_<NAME>`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+
+ENV_PREFIX = "KHADAMAT_LIMIT_"
+
+
+@dataclass(frozen=True)
+class LoaderLimits:
+    """Bounds on one submission. Sizes are bytes, counts are items."""
+
+    # Workbooks (.xlsx) and CSV sheets — owned by the readers (loader/xlsx.py, loader/readers.py).
+    max_file_bytes: int = 256 * 2**20  # one file as stored on disk (compressed, for a workbook)
+    max_part_bytes: int = 512 * 2**20  # one decompressed part of a workbook (a sheet, shared strings)
+    max_unzipped_bytes: int = 1024 * 2**20  # all decompressed parts of one workbook together
+    max_cells: int = 20_000_000  # non-empty cells in one submission
+    max_cell_chars: int = 32_767  # Excel's own limit on the text of one cell
+    max_shared_strings: int = 5_000_000  # entries of a workbook's shared-strings table
+    max_columns: int = 16_384  # Excel's last column, XFD
+    max_rows: int = 1_048_576  # Excel's last row
+
+    # RDF files — owned by loader/rdf_files.py.
+    max_rdf_nesting: int = 64  # depth of nested quoted triples, lists, blank-node lists, JSON objects
+    max_literal_chars: int = 1_000_000  # the text of one RDF literal
+
+    @classmethod
+    def from_env(cls) -> LoaderLimits:
+        """The defaults, each overridden by `KHADAMAT_LIMIT_<FIELD NAME IN CAPITALS>` when set."""
+        values: dict[str, int] = {}
+        for item in fields(cls):
+            raw = os.environ.get(ENV_PREFIX + item.name.upper())
+            if raw:
+                values[item.name] = int(raw)
+        return cls(**values)
+
+
+DEFAULT_LIMITS = LoaderLimits()
