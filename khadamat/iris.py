@@ -7,9 +7,10 @@ one node; they stay readable (Persian letters are legal in IRIs) and stable acro
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from functools import lru_cache
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from pyoxigraph import NamedNode
 
@@ -111,3 +112,89 @@ class Minter:
 
     def law_graph(self, code: str) -> NamedNode:
         return self.graph("law", code)
+
+
+# Comparing IRIs ------------------------------------------------------------------------
+# RDF compares IRIs as strings, so `…/graph/corpus/`, `HTTPS://W3ID.ORG/…` and `…/graph/%63orpus`
+# are other graphs to the store, yet they name the same resource to every reader and HTTP client.
+# Whether a submission may write a graph is therefore decided on normalized IRIs.
+
+_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_PERCENT_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+def _normalize_percent(text: str) -> str:
+    """Decode percent-escapes of unreserved characters (ASCII and, per RFC 3987, non-ASCII
+    letters encoded as UTF-8); keep every other escape, in upper-case hex (RFC 3986 §6.2.2.1-2)."""
+
+    def fix(match: re.Match[str]) -> str:
+        raw = bytes.fromhex(match.group(0).replace("%", ""))
+        out: list[str] = []
+        for ch in raw.decode("utf-8", errors="surrogateescape"):
+            code = ord(ch)
+            if (code < 128 and code in _UNRESERVED) or (code > 127 and not 0xDC80 <= code <= 0xDCFF):
+                out.append(ch)
+            else:  # reserved, control or an invalid UTF-8 byte: stays escaped
+                byte = code - 0xDC00 if code >= 0xDC80 else code
+                out.append(f"%{byte:02X}")
+        return "".join(out)
+
+    return _PERCENT_RUN.sub(fix, text)
+
+
+def _remove_dot_segments(path: str) -> str:
+    """RFC 3986 §5.2.4 on a path made of `/`-separated segments."""
+    output: list[str] = []
+    segments = path.split("/")
+    for index, seg in enumerate(segments):
+        last = index == len(segments) - 1
+        if seg == ".":
+            if last:
+                output.append("")
+        elif seg == "..":
+            if len(output) > 1:
+                output.pop()
+            if last:
+                output.append("")
+        else:
+            output.append(seg)
+    result = "/".join(output)
+    return result if not path.startswith("/") or result.startswith("/") else "/" + result
+
+
+def normalize_iri(iri: str) -> str:
+    """The RFC 3986 §6.2.2 / §6.2.3 normal form of an IRI: scheme and host in lower case, the
+    default port dropped, percent-escapes normalized (unreserved characters decoded), dot segments
+    removed, an empty path written `/`. Two spellings of one resource give the same string."""
+    try:
+        parts = urlsplit(iri)
+    except ValueError:  # e.g. an unbalanced IPv6 bracket: compared as written
+        return iri
+    scheme = parts.scheme.lower()
+    netloc = parts.netloc
+    if netloc:
+        userinfo, at, hostport = netloc.rpartition("@")
+        host, colon, port = hostport.rpartition(":") if not hostport.endswith("]") else (hostport, "", "")
+        if not colon:
+            host, port = hostport, ""
+        if port == _DEFAULT_PORTS.get(scheme) or (colon and not port):
+            colon, port = "", ""
+        netloc = userinfo + at + _normalize_percent(host).lower() + colon + port
+    path = _remove_dot_segments(_normalize_percent(parts.path))
+    if netloc and not path:
+        path = "/"
+    query = "?" + _normalize_percent(parts.query) if "?" in iri.split("#", 1)[0] else ""
+    fragment = "#" + _normalize_percent(parts.fragment) if parts.fragment or "#" in iri else ""
+    head = f"{scheme}:" + (f"//{netloc}" if netloc or iri[len(scheme) + 1 :].startswith("//") else "")
+    return head + path + query + fragment
+
+
+def iri_key(iri: str) -> str:
+    """What two graph names are compared by: the normal form without trailing slashes, so that
+    `…/graph/corpus/` and `…/graph/corpus` are one graph."""
+    key = normalize_iri(iri)
+    if "?" in key or "#" in key:
+        return key
+    stripped = key.rstrip("/")
+    return stripped if stripped.count("/") >= 3 else key

@@ -7,13 +7,16 @@ killed load never leaves a half-written catalog behind.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import itertools
 import os
 import re
 import shutil
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
@@ -74,6 +77,7 @@ class OxigraphStore:
         self.minter = minter
         self.path = path
         self._read_only = read_only
+        self.reference_graphs_changed = False  # set when opening replaced the ontology or corpus
         # On disk the RocksDB database lives in a generation folder that `path/active` points at
         # (see _replace_by_generation); a folder holding RocksDB directly is opened as it is.
         self._data_dir = None if path is None else _data_dir(path, create=not read_only)
@@ -233,15 +237,17 @@ class OxigraphStore:
             for graph in graphs:  # an empty new graph stays a named graph, as after DROP + INSERT
                 copy.add_graph(graph)
             copy.flush()
-            del copy  # closes the RocksDB instance and releases its lock
         except BaseException:
             shutil.rmtree(new_dir, ignore_errors=True)
             raise
+        # The new database stays open (and RocksDB-locked by this process) across the switch: were
+        # it closed and reopened, another process opening the store in between would take it, and
+        # this load would fail after its data was committed.
         old_dir = self._data_dir
         _point_active(self.path, new_dir)
-        del self._store
-        self._store = ox.Store(str(new_dir))
+        self._store, old = copy, self._store
         self._data_dir = new_dir
+        del old  # closes the old database, so that its folder can go
         shutil.rmtree(old_dir, ignore_errors=True)
 
     def checkpoint(self, directory: Path) -> OxigraphStore:
@@ -257,10 +263,11 @@ class OxigraphStore:
         self._store.extend(quads)
 
     def close(self) -> None:
-        """Flush and release the store (RocksDB holds a lock on the directory until then)."""
-        if self.path is not None and not self._read_only:
-            self._store.flush()
-        del self._store
+        """Flush and release the store (RocksDB holds a lock on the directory until then).
+        Closing twice, or after a failed write, is harmless."""
+        store = self.__dict__.pop("_store", None)
+        if store is not None and self.path is not None and not self._read_only:
+            store.flush()
 
     # Reference graphs ------------------------------------------------------------------
     def ensure_reference_graphs(self) -> None:
@@ -279,6 +286,7 @@ class OxigraphStore:
             # The hash lives inside the graph it describes, so it is replaced in the same transaction.
             triples.append(Triple(graph, _CONTENT_HASH, Literal(digest)))
             self.replace_graphs({graph: triples})
+            self.reference_graphs_changed = True
 
     def _stored_hash(self, graph: NamedNode) -> str | None:
         for quad in self._store.quads_for_pattern(graph, _CONTENT_HASH, None, graph):
@@ -300,7 +308,7 @@ def _data_dir(root: Path, create: bool) -> Path:
     link = root / _ACTIVE
     if link.is_symlink() or link.exists():
         return root / os.readlink(link)
-    if root.exists() and any(root.iterdir()):
+    if root.exists() and any(entry.name != LOCK_FILE for entry in root.iterdir()):
         return _migrate(root) if create and (root / "CURRENT").exists() else root
     if not create:
         raise StoreError(f"no store at {root}: run `khadamat load` first")
@@ -381,6 +389,53 @@ def _writer_alive(name: str) -> bool:
     return True
 
 
+# One writer at a time ------------------------------------------------------------------------
+LOCK_FILE = "load.lock"  # in the store folder; flock'ed by a load for its whole length
+LOAD_WAIT_ENV = "KHADAMAT_LOAD_WAIT"
+DEFAULT_LOAD_WAIT = 30.0  # seconds a load waits for another one to finish
+_LOCK_POLL = 0.1
+
+
+class StoreBusy(StoreError):
+    """Another load holds the store's write lock and did not release it in time."""
+
+
+def load_wait() -> float:
+    """Seconds a load waits for the write lock: `KHADAMAT_LOAD_WAIT`, else the default."""
+    raw = os.environ.get(LOAD_WAIT_ENV)
+    return float(raw) if raw else DEFAULT_LOAD_WAIT
+
+
+@contextmanager
+def write_lock(root: Path, wait: float) -> Iterator[None]:
+    """Hold the store's write lock (flock on `root/load.lock`) for the body of the block.
+
+    A load reads the store (what it replaces, what it keeps, the provenance) and then writes it;
+    two of them interleaved would each build on a store the other is changing, and the loser of
+    the generation switch used to fail after its data was committed. With the lock, loads run one
+    after the other: a load waits up to `wait` seconds, then raises StoreBusy. The kernel releases
+    the lock when its holder exits, however it exits, so a killed load never blocks the next one.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    fd = os.open(root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + max(0.0, wait)
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise StoreBusy(
+                        f"another load is writing this store ({root}); try again when it has "
+                        f"finished (waited {wait:g} s)"
+                    ) from None
+                time.sleep(_LOCK_POLL)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def _existing(package: str, names: Sequence[str]) -> list[Path]:
     folder = data_path(package)
     return [folder / n for n in names if (folder / n).exists()]
@@ -395,4 +450,15 @@ def open_store(settings: Settings, read_only: bool = False, in_memory: bool = Fa
     return store
 
 
-__all__ = ["Bindings", "OxigraphStore", "Store", "StoreError", "Term", "open_store", "sparql_prologue"]
+__all__ = [
+    "Bindings",
+    "OxigraphStore",
+    "Store",
+    "StoreBusy",
+    "StoreError",
+    "Term",
+    "load_wait",
+    "open_store",
+    "sparql_prologue",
+    "write_lock",
+]

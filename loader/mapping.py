@@ -190,6 +190,7 @@ class Mapper:
                 parent = row.values.get("parent")
                 agency = self.reg.add_agency(code, normalize_key(parent) if parent else None, is_unit)
                 self.listed_agencies.add(key)
+                self._owns(row, AGENCIES, "code", agency.graph, agency=agency.code)
                 self.reg.claim(agency.graph, "agency")
                 registered.append((row, agency))
         return registered
@@ -294,6 +295,8 @@ class Mapper:
                         self.sink.cell(
                             row, LAWS.column("title"), "the title of the instrument on its first row"
                         )
+                if is_first:
+                    self._owns(row, LAWS, "code", self.minter.law_graph(code), law=code)
                 self.reg.replace(self.minter.law_graph(code))
                 defined.add(node.value)
                 defined.add(self.minter.law(code).value)
@@ -362,14 +365,38 @@ class Mapper:
         services: Iterable[ParsedSheet],
         licenses: Iterable[ParsedSheet],
     ) -> None:
-        """Every agency with a mission, service or license row gets that part of its graph replaced."""
+        """Every agency with a mission, service or license row gets that part of its graph replaced,
+        if the one ownership rule lets the submission write that graph (see `_owns`)."""
+        checked: set[str] = set()
+        specs = {"missions": MISSIONS, "services": SERVICES, "licenses": LICENSES}
         for sheets, section in ((missions, "missions"), (services, "services"), (licenses, "licenses")):
             for sheet in sheets:
                 for row in sheet.rows:
                     code = row.values.get("agency")
                     agency = self.reg.agency(code) if code else None
-                    if agency is not None:
-                        self.reg.claim(agency.graph, section)
+                    if agency is None:
+                        continue
+                    if agency.graph.value not in checked:
+                        checked.add(agency.graph.value)
+                        self._owns(row, specs[section], "agency", agency.graph, agency=agency.code)
+                    self.reg.claim(agency.graph, section)
+
+    def _owns(
+        self,
+        row: Row,
+        spec: SheetSpec,
+        column: str,
+        graph: NamedNode,
+        agency: str | None = None,
+        law: str | None = None,
+    ) -> bool:
+        """Whether the submission may write `graph` for the agency or law of this row: the same
+        rule as for RDF files (resolve.Ownership); a refusal is reported on the row's cell."""
+        owner = self.reg.ownership.graph_owner(graph, [agency] if agency else [], [law] if law else [])
+        if isinstance(owner, str):
+            self.sink.cell(row, spec.column(column), owner, row.values.get(column))
+            return False
+        return True
 
     # missions ------------------------------------------------------------------------
     def register_missions(self, sheets: Iterable[ParsedSheet]) -> dict[str, Row]:

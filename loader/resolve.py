@@ -7,12 +7,14 @@ that lives in a graph the submission replaces is set aside, since it is about to
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
-from pyoxigraph import NamedNode
+from pyoxigraph import NamedNode, Triple
 
-from khadamat.iris import Minter
-from khadamat.namespaces import sparql_prologue
+from khadamat.iris import Minter, iri_key, normalize_iri
+from khadamat.namespaces import KH, sparql_prologue
 from khadamat.normalize import normalize_key
 from khadamat.store import Store
 
@@ -45,6 +47,7 @@ class StoreSnapshot:
     services: dict[str, NamedNode] = field(default_factory=dict)  # service IRI → graph
     services_by_id: dict[str, list[str]] = field(default_factory=dict)
     licenses: dict[str, NamedNode] = field(default_factory=dict)  # license key → graph
+    coded_nodes: dict[str, NamedNode] = field(default_factory=dict)  # mission / license IRI → graph
 
 
 _AGENCIES = """
@@ -83,6 +86,7 @@ def read_snapshot(store: Store) -> StoreSnapshot:
     for row in _rows(store, _MISSIONS):
         agency_key = code_of.get(row["agency"].value, "")
         snap.missions[normalize_key(row["code"].value)] = (row["m"], agency_key, row["g"])
+        snap.coded_nodes[row["m"].value] = row["g"]
     for row in _rows(store, _LEGAL):
         snap.legal[row["x"].value] = row["g"]
     for row in _rows(store, _SERVICES):
@@ -90,6 +94,7 @@ def read_snapshot(store: Store) -> StoreSnapshot:
         snap.services_by_id.setdefault(row["id"].value, []).append(row["s"].value)
     for row in _rows(store, _LICENSES):
         snap.licenses[normalize_key(row["code"].value)] = row["g"]
+        snap.coded_nodes[row["l"].value] = row["g"]
     return snap
 
 
@@ -104,6 +109,7 @@ class Registry:
         self.sent: dict[str, set[str]] = {}  # agency graph IRI → the SECTIONS the submission sends
         self.missions: dict[str, NamedNode] = {}
         self.legal: set[str] = set()
+        self.ownership = Ownership(self)  # the one rule of which graphs may be written
 
     # agencies ------------------------------------------------------------------------
     def add_agency(self, code: str, parent: str | None, is_unit: bool) -> Agency:
@@ -175,3 +181,144 @@ class Registry:
     def stored_service_graph(self, iri: str) -> NamedNode | None:
         graph = self.snapshot.services.get(iri)
         return graph if graph is not None and self.kept(graph, "services") else None
+
+
+# Graph ownership ---------------------------------------------------------------------------
+# One rule, for workbooks and RDF files alike (docs/architecture.md, "Graph ownership"): a
+# submission writes only the graph of an agency or law it declares, named exactly as the Minter
+# names it; every other graph (the reserved ones in any spelling, a built-in instrument's, another
+# agency's, anything outside the base) refuses the whole submission.
+
+_DELIVERY = frozenset({KH + "deliveredBy", KH + "sourceRow"})  # what a unit states about a parent's service
+_SHARED_KINDS = ("mission/", "license/", "counter-office/")  # nodes whose IRIs name no agency
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Whose graph a graph is: an agency's or a submitted law's, by its code."""
+
+    kind: str  # "agency" or "law"
+    code: str
+    node: NamedNode  # the agency or the instrument
+    graph: NamedNode
+
+
+def _space(node: NamedNode) -> tuple[str, str]:
+    return node.value, node.value + "/"
+
+
+class Ownership:
+    """Decides which graphs a submission may write and which nodes each of them may describe."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.reg = registry
+        self.minter = registry.minter
+
+    @cached_property
+    def _reserved(self) -> dict[str, str]:
+        m = self.minter
+        return {
+            iri_key(g.value): name
+            for name, g in (
+                ("ontology", m.ontology_graph),
+                ("corpus", m.corpus_graph),
+                ("provenance", m.provenance_graph),
+            )
+        }
+
+    @cached_property
+    def _builtin_laws(self) -> dict[str, str]:
+        """Graph key of every built-in instrument (as if it were submitted) → its code segment."""
+        corpus, prefix = self.minter.corpus_graph, self.minter.base + "law/"
+        found = {}
+        for iri, graph in self.reg.snapshot.legal.items():
+            code = iri[len(prefix) :]
+            if graph == corpus and iri.startswith(prefix) and code and "/" not in code:
+                found[iri_key(self.minter.graph("law").value + "/" + code)] = code
+        return found
+
+    @cached_property
+    def _stored_agencies(self) -> dict[str, str]:
+        """Graph key of every stored agency's graph → its code."""
+        found: dict[str, str] = {}
+        for agency in self.reg.snapshot.agencies.values():
+            found.setdefault(iri_key(agency.graph.value), agency.code)
+        return found
+
+    def graph_owner(
+        self, graph: NamedNode, agencies: Iterable[str] = (), laws: Iterable[str] = ()
+    ) -> Owner | str:
+        """The owner of `graph` among the agencies and laws its source declares, or why the
+        submission may not write it (an `expected …` text naming the graph)."""
+        reason = self._refusal(graph, list(agencies), list(laws))
+        if isinstance(reason, Owner):
+            return reason
+        return f"only the graphs of the agencies and laws it declares; <{graph.value}> is {reason}"
+
+    def _refusal(self, graph: NamedNode, agencies: list[str], laws: list[str]) -> Owner | str:
+        key, m, base = iri_key(graph.value), self.minter, self.minter.base
+        if key in self._reserved:
+            return f"the {self._reserved[key]} graph, which Khadamat maintains itself"
+        if key in self._builtin_laws:
+            code = self._builtin_laws[key]
+            return f"the graph of {code}, a built-in instrument of the legal corpus, which can't be redefined"
+        candidates = [("agency", c, m.agency_graph(c), m.agency(c)) for c in agencies]
+        candidates += [("law", c, m.law_graph(c), m.law(c)) for c in laws]
+        for kind, code, canonical, node in candidates:
+            if iri_key(canonical.value) != key:
+                continue
+            if normalize_iri(canonical.value) != canonical.value:
+                read = normalize_iri(canonical.value)
+                return f"not a name of its own: the {kind} code '{code}' makes it read as <{read}>"
+            if canonical != graph:
+                return (
+                    f"another spelling of <{canonical.value}>, the graph of {kind} {code}; name it exactly so"
+                )
+            stored = self.reg.snapshot.agencies.get(normalize_key(code)) if kind == "agency" else None
+            if stored is not None and stored.graph != canonical:
+                return (
+                    f"the graph of agency {code}, which is already loaded as {stored.code} "
+                    f"in <{stored.graph.value}>"
+                )
+            return Owner(kind, code, node, graph)
+        if key in self._stored_agencies:
+            return f"the graph of agency {self._stored_agencies[key]}, which the submission does not declare"
+        if not key.startswith(("http://", "https://")):
+            return f"not an http(s) IRI under {base}"
+        if not key.startswith(iri_key(base)):
+            return f"outside {base}"
+        return (
+            f"not the graph of an agency or law it declares ({base}graph/agency/CODE holding the agency "
+            f"{base}agency/CODE with its kh:agencyCode, or {base}graph/law/CODE holding the instrument "
+            f"{base}law/CODE with its kh:legalCode)"
+        )
+
+    def foreign_subject(self, owner: Owner, triple: Triple) -> bool:
+        """True when `triple`, placed in the owner's graph, describes a node the owner may not.
+
+        An agency's graph describes the agency (`{base}agency/CODE`), what lies under it
+        (`{base}agency/CODE/…`: services, items, inquiries, evidence, delegations), blank nodes,
+        and the nodes whose IRIs carry no agency (missions, licenses, counter offices) unless a
+        mission or license is held by another agency's graph the submission keeps. A unit may
+        also state `kh:deliveredBy` itself (and `kh:sourceRow`) about another agency's service.
+        A law's graph describes the instrument (`{base}law/CODE`) and what lies under it.
+        """
+        subject = triple.subject
+        if not isinstance(subject, NamedNode):
+            return False  # blank nodes are local to the file
+        iri = normalize_iri(subject.value)
+        own, below = _space(owner.node)
+        if iri == own or iri.startswith(below):
+            return iri != subject.value  # a variant spelling of an own node is refused too
+        if owner.kind != "agency":
+            return True
+        base = self.minter.base
+        if iri.startswith(tuple(base + kind for kind in _SHARED_KINDS)) and iri == subject.value:
+            graph = self.reg.snapshot.coded_nodes.get(iri)
+            section = "missions" if iri.startswith(base + "mission/") else "licenses"
+            return graph is not None and graph != owner.graph and self.reg.kept(graph, section)
+        return not (
+            iri.startswith(base + "agency/")
+            and triple.predicate.value in _DELIVERY
+            and (triple.predicate.value != KH + "deliveredBy" or triple.object == owner.node)
+        )

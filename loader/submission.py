@@ -19,6 +19,7 @@ from khadamat.loader import rdf_files
 from khadamat.loader import vocab as V
 from khadamat.loader.columns import SERVICES, SHEETS, sheet_spec
 from khadamat.loader.errors import InputError, SubmissionError
+from khadamat.loader.limits import LoaderLimits
 from khadamat.loader.mapping import Mapper
 from khadamat.loader.readers import RawSheet, Source, read_csv_file, read_csv_folder, read_xlsx, sha256_of
 from khadamat.loader.resolve import SECTIONS, Registry, read_snapshot
@@ -48,7 +49,7 @@ class Submission:
 
 
 def _read_tabular(
-    paths: Sequence[Path], sink: ErrorSink, progress: Progress | None
+    paths: Sequence[Path], sink: ErrorSink, progress: Progress | None, limits: LoaderLimits
 ) -> tuple[list[RawSheet], list[Source], list[Path]]:
     """Workbooks and CSV folders into raw sheets; RDF paths are returned for rdf_files."""
     sheets: list[RawSheet] = []
@@ -62,14 +63,14 @@ def _read_tabular(
                 InputError.of_file(str(path), "an existing .xlsx file, folder of .csv files or RDF file")
             )
         elif path.is_dir():
-            found, files = read_csv_folder(path, sink.errors)
+            found, files = read_csv_folder(path, sink.errors, limits)
             sheets += found
             sources += files
         elif path.suffix.lower() in WORKBOOK_SUFFIXES:
-            sheets += read_xlsx(path, sink.errors, progress)
+            sheets += read_xlsx(path, sink.errors, progress, limits)
             sources.append(Source(path, sha256_of(path)))
         elif path.suffix.lower() == ".csv":  # one sheet on its own, named by the file
-            if (sheet := read_csv_file(path, sink.errors)) is not None:
+            if (sheet := read_csv_file(path, sink.errors, limits)) is not None:
                 sheets.append(sheet)
             sources.append(Source(path, sha256_of(path)))
         elif rdf_files.rdf_format(path) is not None:
@@ -160,20 +161,6 @@ def _graph_codes(graphs: dict[NamedNode, list[Triple]], store: Store, kind: str)
     return sorted(g.value[len(prefix) :] for g in graphs if g.value.startswith(prefix))
 
 
-def _check_reserved(graphs: dict[NamedNode, list[Triple]], store: Store, sink: ErrorSink) -> None:
-    minter = store.minter
-    reserved = {minter.ontology_graph, minter.corpus_graph, minter.provenance_graph}
-    for graph in graphs:
-        if graph in reserved:
-            sink.add(
-                InputError.of_file(
-                    graph.value,
-                    "data for agency or law graphs; the ontology, corpus and provenance graphs are "
-                    "maintained by Khadamat itself",
-                )
-            )
-
-
 def provenance_quads(
     store: Store,
     graphs: Sequence[NamedNode],
@@ -223,7 +210,7 @@ def build_submission(paths: Sequence[Path], store: Store, progress: Progress | N
     started = dt.datetime.now(dt.UTC)
     sink = ErrorSink()
     paths = [Path(p) for p in paths]
-    raw_sheets, sources, rdf_paths = _read_tabular(paths, sink, progress)
+    raw_sheets, sources, rdf_paths = _read_tabular(paths, sink, progress, LoaderLimits.from_env())
     parsed = _parse_sheets(raw_sheets, sink, progress)
     if raw_sheets and SERVICES.key not in parsed:
         files = ", ".join(sorted({r.file for r in raw_sheets}))
@@ -232,13 +219,12 @@ def build_submission(paths: Sequence[Path], store: Store, progress: Progress | N
     registry = Registry(store.minter, read_snapshot(store))
     mapper = Mapper(store.minter, registry, sink, progress)
     _map(parsed, mapper, registry)
-    for graph, triples in rdf_files.read_rdf_files(rdf_paths, store.minter, sink).items():
+    for graph, triples in rdf_files.read_rdf_files(rdf_paths, registry.ownership, sink).items():
         if graph in mapper.graphs:
             sink.add(
                 InputError.of_file(graph.value, "each graph from one source; the workbook writes it too")
             )
         mapper.graphs[graph] = triples
-    _check_reserved(mapper.graphs, store, sink)
     if sink.errors:
         raise SubmissionError(sink.errors)
     _carry_over(store, mapper, registry)
@@ -256,6 +242,15 @@ def build_submission(paths: Sequence[Path], store: Store, progress: Progress | N
 def load_submission(paths: Sequence[Path], store: Store, progress: Progress | None = None) -> Submission:
     """build_submission, then one atomic store.replace_graphs of its graphs and provenance."""
     submission = build_submission(paths, store, progress)
+    write_submission(submission, store, progress)
+    return submission
+
+
+def write_submission(submission: Submission, store: Store, progress: Progress | None = None) -> None:
+    """Write a built submission: one atomic store.replace_graphs of its graphs and provenance.
+
+    `khadamat load` builds on a read-only store (so that a refused submission leaves every file of
+    the store as it was) and writes with this once the submission is known to be good."""
     t0 = time.monotonic()
     if progress:
         progress("writing", 0, submission.triple_count)
@@ -266,4 +261,3 @@ def load_submission(paths: Sequence[Path], store: Store, progress: Progress | No
         progress(
             f"written in {time.monotonic() - t0:.1f} s", submission.triple_count, submission.triple_count
         )
-    return submission

@@ -1,7 +1,10 @@
 """`khadamat load PATH...`: load submission workbooks, CSV folders or RDF files into the store.
 
 Exit 0 when the submission loaded, 2 with every error printed (grouped by file) when it did not;
-a failed load writes nothing. Progress goes to stderr, the one-line summary to stdout.
+a failed load writes nothing. Loads of one store run one at a time (a lock file in the store
+folder): a load that cannot get the lock within `--wait` seconds writes nothing, says so in one
+line and exits 75 (EX_TEMPFAIL: try again later). Progress goes to stderr, the one-line summary
+to stdout.
 """
 
 from __future__ import annotations
@@ -11,9 +14,12 @@ import sys
 import time
 from pathlib import Path
 
+from khadamat.config import Settings
 from khadamat.loader.errors import SubmissionError
-from khadamat.loader.submission import load_submission
-from khadamat.store import StoreError, open_store
+from khadamat.loader.submission import build_submission, write_submission
+from khadamat.store import StoreBusy, StoreError, load_wait, open_store, write_lock
+
+EXIT_BUSY = 75  # sysexits EX_TEMPFAIL: another load holds the store; nothing was written
 
 
 def add_parser(subparsers: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -36,6 +42,14 @@ def add_parser(subparsers: argparse._SubParsersAction, parent: argparse.Argument
         help=".xlsx workbook, folder of .csv files (or one .csv), or RDF file",
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress lines on stderr")
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="how long to wait for another load of the same store to finish before giving up "
+        "with exit code 75 (default: KHADAMAT_LOAD_WAIT, else 30)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -58,26 +72,48 @@ class _Progress:
 def run(args: argparse.Namespace) -> int:
     from khadamat.cli import settings_from
 
+    settings = settings_from(args)
+    wait = load_wait() if args.wait is None else args.wait
+    try:
+        with write_lock(settings.store_dir, wait):
+            return _load(args, settings)
+    except StoreBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BUSY
+
+
+def _load(args: argparse.Namespace, settings: Settings) -> int:
+    """The load itself, run while this process holds the store's write lock.
+
+    The submission is built on a read-only view of the store, so that a refused one leaves every
+    file of the store as it was (a read-write open of RocksDB rewrites its bookkeeping files);
+    only a good submission opens the store for writing. It is built again on the writable store
+    only when opening it replaced the ontology or the corpus, which the checks read."""
     t0 = time.monotonic()
     progress = None if args.quiet else _Progress()
+    submission = None
     try:
-        store = open_store(settings_from(args))
+        try:
+            reader = open_store(settings, read_only=True)
+        except StoreError:
+            reader = None  # no store yet: the writable open below creates it
+        if reader is not None:
+            try:
+                submission = build_submission(args.paths, reader, progress)
+            finally:
+                reader.close()
+        store = open_store(settings)
+    except SubmissionError as exc:
+        return _refused(exc)
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
-        submission = load_submission(args.paths, store, progress)
+        if submission is None or store.reference_graphs_changed:
+            submission = build_submission(args.paths, store, progress)
+        write_submission(submission, store, progress)
     except SubmissionError as exc:
-        groups = exc.by_file()
-        print(
-            f"{len(exc.errors)} error(s), nothing loaded — {len(exc.errors)} خطا، هیچ چیز بارگذاری نشد",
-            file=sys.stderr,
-        )
-        for file, errors in groups.items():
-            print(f"== {file}", file=sys.stderr)
-            for error in errors:
-                print(str(error), file=sys.stderr)
-        return 2
+        return _refused(exc)
     finally:
         store.close()
     print(
@@ -85,3 +121,16 @@ def run(args: argparse.Namespace) -> int:
         f"{len(submission.laws)} laws), {submission.triple_count} triples, {time.monotonic() - t0:.1f} s"
     )
     return 0
+
+
+def _refused(exc: SubmissionError) -> int:
+    """Every error of a refused submission, grouped by file, on stderr; exit code 2."""
+    print(
+        f"{len(exc.errors)} error(s), nothing loaded — {len(exc.errors)} خطا، هیچ چیز بارگذاری نشد",
+        file=sys.stderr,
+    )
+    for file, errors in exc.by_file().items():
+        print(f"== {file}", file=sys.stderr)
+        for error in errors:
+            print(str(error), file=sys.stderr)
+    return 2
