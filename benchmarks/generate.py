@@ -1,7 +1,7 @@
 """A deterministic generator of synthetic national service catalogs (issue 2 §6).
 
 Every benchmark of the project (loading, validation, gap and duplicate queries) runs on what this
-module writes: a submission exactly as ../shared/spec/workbook.md specifies (a folder of CSV files
+module writes: a submission exactly as docs/workbook.md specifies (a folder of CSV files
 with the spec's English keys as headers, or one .xlsx with Persian headers), plus `truth.csv`, the
 list of defects planted on purpose, so that a benchmark can check it finds them and nothing else.
 

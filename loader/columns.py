@@ -1,4 +1,4 @@
-"""The sheets and columns of the submission workbook (../shared/spec/workbook.md) as data.
+"""The sheets and columns of the submission workbook (docs/workbook.md) as data.
 
 Each column says its English key, its Persian header, whether a row needs it, how its cells are
 parsed (`kind`, see cells.py) and whether a cell may hold several values. Headers are matched on

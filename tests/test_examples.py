@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import os
+import hashlib
 import re
 from collections import Counter
 from pathlib import Path
@@ -20,6 +20,7 @@ import pyoxigraph as ox
 import pytest
 from khadamat.loader import columns as cols
 from khadamat.loader.cells import parse_int
+from workbook_doc import doc_sheets
 
 from khadamat.config import DEFAULT_BASE
 from khadamat.iris import Minter
@@ -32,15 +33,23 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 CATALOG = EXAMPLES / "catalog"
 KERMAN = EXAMPLES / "kerman-iec"
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-REFERENCE = Path(os.environ.get("KHADAMAT_REFERENCE", SHARED / "reference"))
-SPEC = SHARED / "spec" / "workbook.md"
+KERMAN_PUBLISHED_SHA256 = "fc551b56d4283f20d3f4addb20986c99c26bba7412b7e0f6274a6cd52c73d77f"
 CORPUS = data_path("ontology") / "legal-corpus.ttl"
 MINT = Minter(DEFAULT_BASE)
 # The truth list holds for any validation day in this window (see examples/README.md).
 VALIDATION_DAYS = (dt.date(2026, 2, 4), dt.date(2026, 6, 30), dt.date(2026, 11, 23), dt.date(2027, 8, 27))
-SHEETS = {spec.key: spec for spec in (cols.AGENCIES, cols.LAWS, cols.MISSIONS, cols.SERVICES,
-                                      cols.INQUIRIES, cols.LICENSES, cols.COUNTERS)}
+SHEETS = {
+    spec.key: spec
+    for spec in (
+        cols.AGENCIES,
+        cols.LAWS,
+        cols.MISSIONS,
+        cols.SERVICES,
+        cols.INQUIRIES,
+        cols.LICENSES,
+        cols.COUNTERS,
+    )
+}
 YES, NO = "بله", "خیر"
 
 
@@ -72,22 +81,6 @@ def objects(store: ox.Store, subject: ox.NamedNode, predicate: str) -> list:
     return [q.object for q in store.quads_for_pattern(subject, ox.NamedNode(predicate), None)]
 
 
-def spec_tables() -> dict[str, list[tuple[str, str]]]:
-    """{sheet: [(key, Persian header)]} from the tables of the workbook spec."""
-    tables: dict[str, list[tuple[str, str]]] = {}
-    sheet = None
-    for line in SPEC.read_text(encoding="utf-8").splitlines():
-        if match := re.match(r"## (\w+) — ", line):
-            sheet = match.group(1)
-            tables[sheet] = []
-        elif line.startswith("## "):
-            sheet = None
-        elif sheet and line.startswith("| ") and not line.startswith(("| key", "|---")):
-            key, header = (c.strip() for c in line.strip("|").split("|")[:2])
-            tables[sheet].append((key, header))
-    return tables
-
-
 def catalog() -> dict[str, list[dict[str, str]]]:
     return {sheet: read_sheet(CATALOG, sheet) for sheet in SHEETS}
 
@@ -116,7 +109,7 @@ def focus(row: dict[str, str], agencies: list[dict[str, str]]) -> str:
         node = MINT.service(owner(row["agency"], agencies), row["service_id"])
     else:
         node = MINT.unidentified_item(row["agency"], normalize_text(row["title"]))
-    return node.value[len(DEFAULT_BASE):]
+    return node.value[len(DEFAULT_BASE) :]
 
 
 def services_by_focus() -> dict[str, dict[str, str]]:
@@ -127,15 +120,13 @@ def services_by_focus() -> dict[str, dict[str, str]]:
 
 # ── headers ────────────────────────────────────────────────────────────────────────────────
 @pytest.mark.parametrize("folder", [CATALOG, KERMAN], ids=["catalog", "kerman-iec"])
-def test_every_header_is_a_spec_header_or_key(folder: Path) -> None:
-    if not SPEC.exists():
-        pytest.skip(f"the workbook spec is not at {SPEC}")
-    tables = spec_tables()
+def test_every_header_is_a_documented_header_or_key(folder: Path) -> None:
+    tables = doc_sheets()  # docs/workbook.md, the input format as users read it
     files = sorted(folder.glob("*.csv"))
     assert files
     for path in files:
-        assert path.stem in tables, f"{path.name} is not named after a sheet of the spec"
-        allowed = {k for k, _ in tables[path.stem]} | {h for _, h in tables[path.stem]}
+        assert path.stem in tables, f"{path.name} is not named after a sheet of docs/workbook.md"
+        allowed = {c.key for c in tables[path.stem].columns} | {c.header for c in tables[path.stem].columns}
         with path.open(encoding="utf-8", newline="") as handle:
             header = next(csv.reader(handle))
         assert set(header) <= allowed, f"{path.name}: {set(header) - allowed}"
@@ -184,8 +175,10 @@ def test_corpus_holds_the_spec_codes_and_the_cited_articles() -> None:
 
     def parts(code: str, article: str) -> list[str]:
         node = MINT.article(code, article)
-        return sorted(latin_digits(objects(store, p, KH + "partLabel")[0].value)
-                      for p in objects(store, node, ELI + "has_part"))
+        return sorted(
+            latin_digits(objects(store, p, KH + "partLabel")[0].value)
+            for p in objects(store, node, ELI + "has_part")
+        )
 
     assert articles("circ-29168") == {str(n) for n in range(1, 13)}
     assert parts("circ-29168", "2") == sorted(f"بند {n}" for n in range(1, 25))
@@ -204,8 +197,13 @@ def test_corpus_holds_the_spec_codes_and_the_cited_articles() -> None:
 
 def test_corpus_dates_are_the_documents_jalali_dates() -> None:
     store = corpus_store()
-    expected = {"circ-29168": "1403/04/02", "sac-1126446": "1395/12/28", "res-206-93-7740": "1393/6/10",
-                "res-200-145": "1393/6/11", "circ-643356": "1395/5/6"}
+    expected = {
+        "circ-29168": "1403/04/02",
+        "sac-1126446": "1395/12/28",
+        "res-206-93-7740": "1393/6/10",
+        "res-200-145": "1393/6/11",
+        "circ-643356": "1395/5/6",
+    }
     dated = {}
     for quad in store.quads_for_pattern(None, ox.NamedNode(ELI + "date_document"), None):
         (code,) = objects(store, quad.subject, KH + "legalCode")
@@ -236,8 +234,11 @@ def laws_sheet_nodes(rows: list[dict[str, str]]) -> set[ox.NamedNode]:
 def test_every_legal_reference_resolves_to_an_article_of_the_corpus_or_the_laws_sheet() -> None:
     data = catalog()
     store = corpus_store()
-    articles = {q.subject for kind in ("Article", "ArticlePart")
-                for q in store.quads_for_pattern(None, ox.NamedNode(RDF + "type"), ox.NamedNode(KH + kind))}
+    articles = {
+        q.subject
+        for kind in ("Article", "ArticlePart")
+        for q in store.quads_for_pattern(None, ox.NamedNode(RDF + "type"), ox.NamedNode(KH + kind))
+    }
     sheet = laws_sheet_nodes(data["laws"])
     sheet_articles = {n for n in sheet if "/article/" in n.value}
     corpus_nodes = {q.subject for q in store.quads_for_pattern(None, None, None)}
@@ -274,7 +275,10 @@ def test_kerman_references_resolve_and_parents_follow_the_id_structure() -> None
     agencies = read_sheet(KERMAN, "agencies")
     services = read_sheet(KERMAN, "services")
     assert [(a["code"], a.get("parent", "")) for a in agencies] == [
-        ("mimt", ""), ("isipo", "mimt"), ("kerman-iec", "isipo")]
+        ("mimt", ""),
+        ("isipo", "mimt"),
+        ("kerman-iec", "isipo"),
+    ]
     ids = {s["service_id"] for s in services}
     for service in services:
         parent = service.get("parent_service", "")
@@ -289,33 +293,46 @@ def test_kerman_references_resolve_and_parents_follow_the_id_structure() -> None
 
 
 def test_kerman_has_exactly_the_58_published_ids_and_titles() -> None:
-    source = REFERENCE / "iran" / "kerman-iec-services-2019.csv"
-    if not source.exists():
-        pytest.skip(f"the reference data is not at {source} (set KHADAMAT_REFERENCE)")
-    with source.open(encoding="utf-8", newline="") as handle:
-        published = {r["service_id"]: (r["title_fa"], r["group_fa"]) for r in csv.DictReader(handle)}
+    # The published list (examples/kerman-iec/ATTRIBUTION.md) is not kept twice: its (ID, title,
+    # group) triples, sorted and joined as lines "id<TAB>title<TAB>group", hash to this digest.
     services = read_sheet(KERMAN, "services")
-    assert len(published) == 58 and len(services) == 58
-    assert {s["service_id"]: (s["title"], s["subtypes"]) for s in services} == published
+    lines = sorted(f"{s['service_id']}\t{s['title']}\t{s['subtypes']}" for s in services)
+    assert len(services) == len({s["service_id"] for s in services}) == 58
+    assert hashlib.sha256("\n".join(lines).encode()).hexdigest() == KERMAN_PUBLISHED_SHA256
 
 
 # ── the truth list describes the catalog ───────────────────────────────────────────────────
 def test_truth_list_rows_name_real_rows_of_the_catalog() -> None:
     data = catalog()
     by_focus = services_by_focus()
-    licenses = {MINT.license(x["code"]).value[len(DEFAULT_BASE):]: x for x in data["licenses"]}
+    licenses = {MINT.license(x["code"]).value[len(DEFAULT_BASE) :]: x for x in data["licenses"]}
     rows = truth()
-    assert Counter(r["defect"] for r in rows) == Counter({
-        "no-service-id": 1, "unit-service-without-id": 1, "no-legal-basis": 1,
-        "mission-of-another-agency": 2, "expired-card": 1, "task-with-recipient": 1,
-        "electronic-not-all-stages": 1, "fee-without-bank-account": 1,
-        "inter-agency-without-process-inquiry": 1, "smart-service-asks-documents": 1,
-        "delegated-without-counter-offices": 1, "license-without-service-id": 2,
-        "license-of-unknown-service": 1, "duplicate-title": 2, "near-duplicate-synonym": 2})
+    assert Counter(r["defect"] for r in rows) == Counter(
+        {
+            "no-service-id": 1,
+            "unit-service-without-id": 1,
+            "no-legal-basis": 1,
+            "mission-of-another-agency": 2,
+            "expired-card": 1,
+            "task-with-recipient": 1,
+            "electronic-not-all-stages": 1,
+            "fee-without-bank-account": 1,
+            "inter-agency-without-process-inquiry": 1,
+            "smart-service-asks-documents": 1,
+            "delegated-without-counter-offices": 1,
+            "license-without-service-id": 2,
+            "license-of-unknown-service": 1,
+            "duplicate-title": 2,
+            "near-duplicate-synonym": 2,
+        }
+    )
     for row in rows:
         item = by_focus.get(row["focus"]) or licenses[row["focus"]]
         assert (item["agency"], item.get("service_id", ""), item["title"]) == (
-            row["agency_code"], row["service_id"], row["title"]), row
+            row["agency_code"],
+            row["service_id"],
+            row["title"],
+        ), row
         assert MINT.legal_ref(row["article"]).value.startswith(DEFAULT_BASE + "law/")
 
 
@@ -349,11 +366,16 @@ def test_only_the_planted_rows_break_the_electronic_fee_and_counter_rules() -> N
     fee = {f for f, r in services.items() if parse_int(r["direct_cost"]) > 0}
     assert {f for f in fee if not services[f].get("bank_account")} == planted("fee-")
     listed = Counter(c["service_id"] for c in data["counters"])
-    delegated = {f for f, r in services.items()
-                 if "پیشخوان" in multi(r["channels"]) or parse_int(r["counter_offices"]) > 0}
+    delegated = {
+        f
+        for f, r in services.items()
+        if "پیشخوان" in multi(r["channels"]) or parse_int(r["counter_offices"]) > 0
+    }
     assert {f for f in delegated if not listed[services[f]["service_id"]]} == planted("delegated-")
-    assert all(parse_int(services[f]["counter_offices"]) == listed[services[f]["service_id"]]
-               for f in delegated - planted("delegated-"))
+    assert all(
+        parse_int(services[f]["counter_offices"]) == listed[services[f]["service_id"]]
+        for f in delegated - planted("delegated-")
+    )
     assert all(r.get("in_person_reason") for f, r in services.items() if f not in online)
 
 
@@ -365,13 +387,19 @@ def test_only_the_planted_rows_break_the_inquiry_license_and_mission_rules() -> 
     assert {f for f in inter if services[f]["service_id"] not in process} == planted("inter-agency")
     assert not {services[f]["service_id"] for f in services if f not in inter} & process
     ids = {r["service_id"] for r in services.values() if r["service_id"]}
-    broken = {MINT.license(x["code"]).value[len(DEFAULT_BASE):]
-              for x in data["licenses"] if x["service_id"] not in ids}
+    broken = {
+        MINT.license(x["code"]).value[len(DEFAULT_BASE) :]
+        for x in data["licenses"]
+        if x["service_id"] not in ids
+    }
     assert broken == planted("license-")
     holder = {m["code"]: m["agency"] for m in data["missions"]}
     agencies = data["agencies"]
-    foreign = {f for f, r in services.items()
-               if any(holder[m] != owner(r["agency"], agencies) for m in multi(r.get("missions", "")))}
+    foreign = {
+        f
+        for f, r in services.items()
+        if any(holder[m] != owner(r["agency"], agencies) for m in multi(r.get("missions", "")))
+    }
     assert foreign == planted("mission-of-another")
     bare = {f for f, r in services.items() if not r.get("missions") and not r.get("legal_basis")}
     assert bare == planted("no-legal-basis")

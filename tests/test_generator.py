@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import os
 import re
 import sys
 from collections import Counter, defaultdict
@@ -23,10 +22,10 @@ from khadamat.store import Store
 
 # benchmarks/ is a folder of the checkout, not part of the installed package.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from workbook_doc import doc_sheets
+
 from benchmarks.generate import DEFECTS, LICENSE_DEFECTS, REFERENCE_DATE, SERVICE_DEFECTS, main
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-SPEC = Path(os.environ.get("KHADAMAT_SPEC", SHARED / "spec" / "workbook.md"))
 SHEETS = ("agencies", "laws", "missions", "services", "inquiries", "licenses", "counters")
 RATES = {"expired_card": 0.05, "general_unit_service": 0.0, "license_missing_service": 0.1}
 SIZE = 300
@@ -77,25 +76,8 @@ def test_another_seed_gives_another_catalog(catalog: Path, tmp_path: Path) -> No
 
 
 # --------------------------------------------------------------------------- spec conformance
-def spec_keys() -> dict[str, list[str]]:
-    """The English keys of each sheet, read from the tables of the workbook spec."""
-    if not SPEC.exists():
-        pytest.skip(f"the workbook spec is not at {SPEC} (set KHADAMAT_SPEC)")
-    keys: dict[str, list[str]] = {}
-    sheet = None
-    for line in SPEC.read_text(encoding="utf-8").splitlines():
-        if line.startswith("## "):
-            match = re.match(r"^## (\w+) — ", line)
-            sheet = match.group(1) if match else None
-            if sheet:
-                keys[sheet] = []
-        elif sheet and (match := re.match(r"^\| (\w+) \| ", line)) and match.group(1) != "key":
-            keys[sheet].append(match.group(1))
-    return keys
-
-
-def test_every_sheet_has_exactly_the_spec_columns(catalog: Path) -> None:
-    expected = spec_keys()
+def test_every_sheet_has_exactly_the_documented_columns(catalog: Path) -> None:
+    expected = {key: [c.key for c in sheet.columns] for key, sheet in doc_sheets().items()}
     assert sorted(expected) == sorted(SHEETS)
     for name in SHEETS:
         with (catalog / "submission" / f"{name}.csv").open(encoding="utf-8") as f:

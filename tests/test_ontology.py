@@ -5,7 +5,6 @@ valid data), every term is documented in Persian and English, and they agree wit
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -19,6 +18,7 @@ import pytest
 import rdflib
 from rdflib import OWL, RDF, RDFS, SKOS, Literal, URIRef
 from rdflib.namespace import DCTERMS
+from workbook_doc import doc_sheets, enumerated_values
 
 from khadamat.namespaces import KH, KHC
 from khadamat.normalize import normalize_key
@@ -26,8 +26,6 @@ from khadamat.resources import data_path
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACT = ROOT / "docs" / "architecture.md"
-_SHARED = Path(__file__).resolve().parents[2] / "shared"
-WORKBOOK_SPEC = Path(os.environ.get("KHADAMAT_SPEC", str(_SHARED / "spec" / "workbook.md")))
 FIXTURES = ROOT / "tests" / "fixtures" / "foundation"
 ONTOLOGY = data_path("ontology") / "khadamat.ttl"
 SCHEMES = data_path("ontology") / "schemes.ttl"
@@ -290,16 +288,7 @@ ENUMERATED_COLUMNS = {
 }
 
 
-def _spec_values(meaning: str) -> list[str]:
-    """'G2C · G2B · G2G · B2C (several allowed)' -> ['G2C', 'G2B', 'G2G', 'B2C']."""
-    text = re.sub(r"\([^)]*\)", "", meaning)
-    text = re.sub(r"^.*(?:: |level )", "", text)
-    return [v.strip() for v in text.split(" · ") if v.strip() and v.strip() != "…"]
-
-
-def test_every_value_the_workbook_spec_lists_is_a_label_of_its_scheme(schemes: rdflib.Graph) -> None:
-    if not WORKBOOK_SPEC.exists():
-        pytest.skip(f"workbook spec not found at {WORKBOOK_SPEC} (set KHADAMAT_SPEC)")
+def test_every_value_the_workbook_doc_lists_is_a_label_of_its_scheme(schemes: rdflib.Graph) -> None:
     labels = {
         (str(schemes.value(c, SKOS.inScheme)).removeprefix(KHC), normalize_key(str(o)))
         for c in schemes.subjects(RDF.type, SKOS.Concept)
@@ -307,8 +296,8 @@ def test_every_value_the_workbook_spec_lists_is_a_label_of_its_scheme(schemes: r
         for o in schemes.objects(c, p)
     }
     meanings = _spec_columns(meaning=True)
-    listed = {column: _spec_values(meanings[column]) for column in ENUMERATED_COLUMNS}
-    assert len(listed["services.life_events"]) == 10 and listed["services.smart_level"] == ["۱", "۲", "۳"]
+    listed = {column: enumerated_values(meanings[column]) for column in ENUMERATED_COLUMNS}
+    assert len(listed["services.life_events"]) == 15 and listed["services.smart_level"] == ["۱", "۲", "۳"]
     unknown = [
         (column, value)
         for column, values in listed.items()
@@ -389,17 +378,12 @@ def test_every_khc_name_of_the_contract_is_a_concept_or_scheme(schemes: rdflib.G
 
 
 def _spec_columns(meaning: bool = False) -> dict[str, str]:
-    """'sheet.key' -> Persian header (or the meaning column), from the tables of the workbook spec."""
-    columns: dict[str, str] = {}
-    sheet = None
-    for line in WORKBOOK_SPEC.read_text(encoding="utf-8").splitlines():
-        if heading := re.match(r"^## (\w+) — ", line):
-            sheet = heading.group(1)
-        elif sheet and (row := re.match(r"^\| (\w+) \| ([^|]+) \|([^|]*)\|", line)) and row.group(1) != "key":
-            columns[f"{sheet}.{row.group(1)}"] = row.group(3 if meaning else 2).strip()
-        elif line.startswith("## "):
-            sheet = None
-    return columns
+    """'sheet.key' -> Persian header (or the meaning column), from the tables of docs/workbook.md."""
+    return {
+        f"{sheet}.{c.key}": c.meaning if meaning else c.header
+        for sheet, doc in doc_sheets().items()
+        for c in doc.columns
+    }
 
 
 def _ontology_columns(onto: rdflib.Graph) -> set[tuple[str, str]]:
@@ -415,8 +399,6 @@ def _ontology_columns(onto: rdflib.Graph) -> set[tuple[str, str]]:
 
 
 def test_every_workbook_column_is_documented_with_its_header(onto: rdflib.Graph) -> None:
-    if not WORKBOOK_SPEC.exists():
-        pytest.skip(f"workbook spec not found at {WORKBOOK_SPEC} (set KHADAMAT_SPEC)")
     spec = _spec_columns()
     assert len(spec) > 70 and spec["services.verified_on"] == "تاریخ تایید شناسنامه"
     documented = _ontology_columns(onto)

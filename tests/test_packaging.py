@@ -21,6 +21,7 @@ def test_the_wheel_carries_every_data_file(tmp_path: Path) -> None:
         timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Warning" not in proc.stderr, proc.stderr[-2000:]  # the packaging configuration is clean
     (wheel,) = tmp_path.glob("khadamat-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {

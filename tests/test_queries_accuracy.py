@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the benchmarks/ folder of the checkout
-from benchmarks.duplicate_accuracy import KERMAN, measure_kerman, measure_pairs, read_pairs
+from benchmarks.duplicate_accuracy import measure_kerman, measure_pairs, read_pairs
 
 
 def test_the_labeled_set_has_150_pairs_with_hard_negatives() -> None:
@@ -33,7 +33,5 @@ def test_precision_and_recall_at_the_default_threshold() -> None:
 
 @pytest.mark.slow
 def test_default_threshold_on_the_real_kerman_services() -> None:
-    if not KERMAN.exists():
-        pytest.skip(f"reference data absent: {KERMAN} (set KHADAMAT_REFERENCE to ../shared/reference)")
     # Sub-services are linked to their parent by the ID pattern; siblings and parents are not duplicates.
     assert measure_kerman(threshold=None) == []

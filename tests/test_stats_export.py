@@ -156,6 +156,27 @@ def test_export_unknown_agency_exits_2_and_names_the_known_ones(
     assert not out.exists()
 
 
+def test_export_into_a_missing_folder_is_a_one_line_error(
+    loaded_store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A mistyped folder is not created behind the user's back (like cp and curl -o): exit 2, one line.
+    out = tmp_path / "missing_dir" / "x.ttl"
+    capsys.readouterr()
+    assert main(["export", "--store", str(loaded_store), "--format", "turtle", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"error: cannot write {out}: the folder {out.parent} does not exist (create it first)\n"
+    assert not out.parent.exists()
+
+
+def test_export_onto_a_folder_is_a_one_line_error(
+    loaded_store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert main(["export", "--store", str(loaded_store), "-o", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: cannot write {tmp_path}: it is a folder") and err.count("\n") == 1
+
+
 @pytest.mark.parametrize(("fmt", "rdf_format"), [("turtle", RdfFormat.TURTLE), ("jsonld", RdfFormat.JSON_LD)])
 def test_export_other_formats_parse_back(
     loaded_store: Path, tmp_path: Path, fmt: str, rdf_format: RdfFormat

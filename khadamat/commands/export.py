@@ -62,7 +62,34 @@ def chosen_graphs(store: OxigraphStore, agency: str | None) -> list[NamedNode] |
     return [graph]
 
 
+def output_problem(path: Path) -> str | None:
+    """Why `path` cannot be written, in one line, or None. Checked before any work is done.
+
+    A missing folder is refused, not created: like `cp` or `curl -o`, a typo in the folder name
+    should not silently make a new tree of folders somewhere."""
+    parent = path.parent
+    if path.is_dir():
+        return f"cannot write {path}: it is a folder; give a file name (e.g. {path / 'export.trig'})"
+    if not parent.is_dir():
+        return f"cannot write {path}: the folder {parent} does not exist (create it first)"
+    return None
+
+
+def write_output(path: Path, data: bytes) -> str | None:
+    """Write `data` to `path`; a one-line reason instead of a traceback when the system refuses."""
+    if problem := output_problem(path):
+        return problem
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        return f"cannot write {path}: {exc.strerror or exc}"
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.output is not None and (problem := output_problem(args.output)):
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     store = open_existing_store(args)
     if store is None:
         return 2
@@ -79,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
     else:
-        args.output.write_bytes(data)
+        if problem := write_output(args.output, data):
+            print(f"error: {problem}", file=sys.stderr)
+            return 2
         print(f"wrote {len(data)} bytes to {args.output}", file=sys.stderr)
     return 0

@@ -11,13 +11,14 @@ import argparse
 import datetime as dt
 import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from pyoxigraph import Literal, NamedNode
 
 from khadamat.jalali import to_jalali
 from khadamat.namespaces import XSD
 from khadamat.output import FORMATS, render
-from khadamat.querylib import QueryError, QuerySpec, columns, resolve, run_query
+from khadamat.querylib import QueryError, QuerySpec, columns, load_spec, resolve, run_query
 from khadamat.store import Term
 
 
@@ -38,8 +39,14 @@ def add_parser(subparsers: argparse._SubParsersAction, parent: argparse.Argument
 
 
 def add_param_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--param", "-p", action="append", default=[], metavar="NAME=VALUE",
-                        help="a query parameter (repeatable)")
+    parser.add_argument(
+        "--param",
+        "-p",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a query parameter (repeatable)",
+    )
 
 
 def add_format_option(parser: argparse.ArgumentParser) -> None:
@@ -57,9 +64,25 @@ def parse_params(items: Sequence[str]) -> dict[str, str]:
     return out
 
 
+def query_spec(argument: str) -> QuerySpec:
+    """The query a user means: a file when the argument looks like a path, else a library name.
+
+    `my-own.rq` or `dir/q` is a file the user wrote: when it is missing, say so, rather than
+    "no query named" with the library's list, which answers a question the user did not ask."""
+    path = Path(argument)
+    if argument.endswith(".rq") or path.name != argument:
+        if not path.is_file():
+            raise QueryError(f"no such file: {argument}")
+        try:
+            return load_spec(path)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise QueryError(f"cannot read {argument}: expected a UTF-8 SPARQL query file ({exc})") from exc
+    return resolve(argument)
+
+
 def _shown(value: Term, base: str) -> object:
     if isinstance(value, NamedNode) and value.value.startswith(base):
-        return value.value[len(base):]
+        return value.value[len(base) :]
     if isinstance(value, Literal) and value.datatype is not None and value.datatype.value == XSD + "date":
         return to_jalali(dt.date.fromisoformat(value.value))
     return value
@@ -81,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     from khadamat.commands.stats import open_existing_store
 
     try:
-        spec = resolve(args.query)
+        spec = query_spec(args.query)
         params = parse_params(args.param)
     except QueryError as exc:
         print(f"error: {exc}", file=sys.stderr)
