@@ -11,6 +11,7 @@ import io
 import json
 import unicodedata
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
@@ -97,3 +98,27 @@ def render(
     out = [line(cols), line(["-" * w for w in widths])] + [line(r) for r in cells]
     out.append(f"({len(cells)} rows)")
     return "\n".join(out)
+
+
+def output_problem(path: Path) -> str | None:
+    """Why `path` cannot be written, in one line, or None. Checked before any work is done.
+
+    A missing folder is refused, not created: like `cp` or `curl -o`, a typo in the folder name
+    should not silently make a new tree of folders somewhere."""
+    parent = path.parent
+    if path.is_dir():
+        return f"cannot write {path}: it is a folder; give a file name (e.g. {path / 'export.trig'})"
+    if not parent.is_dir():
+        return f"cannot write {path}: the folder {parent} does not exist (create it first)"
+    return None
+
+
+def write_output(path: Path, data: bytes) -> str | None:
+    """Write `data` to `path`; a one-line reason instead of a traceback when the system refuses."""
+    if problem := output_problem(path):
+        return problem
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        return f"cannot write {path}: {exc.strerror or exc}"
+    return None

@@ -245,3 +245,16 @@ def test_api_submission_and_summary_on_an_in_memory_store(tmp_path: Path) -> Non
     summary = whole.summary()
     assert summary[fee["agency_code"]]["byRule"]["FeeNeedsBankAccountShape"] == 1
     assert sum(s["total"] for s in summary.values()) == len(whole.findings)
+
+
+def test_validate_to_a_missing_folder_is_one_line_before_any_work(tmp_path, capsys) -> None:
+    from khadamat.cli import main
+
+    target = tmp_path / "missing" / "report.html"
+    code = main(["validate", "--store", str(tmp_path / "no-store"), "-o", str(target)])
+    err = capsys.readouterr().err
+    assert code == 2 and not target.exists()
+    assert (
+        err.strip()
+        == f"khadamat validate: cannot write {target}: the folder {target.parent} does not exist (create it first)"
+    )

@@ -14,6 +14,7 @@ from pathlib import Path
 from pyoxigraph import NamedNode, RdfFormat
 
 from khadamat.commands.stats import open_existing_store
+from khadamat.output import output_problem, write_output
 from khadamat.store import OxigraphStore
 
 FORMATS: dict[str, RdfFormat] = {
@@ -60,30 +61,6 @@ def chosen_graphs(store: OxigraphStore, agency: str | None) -> list[NamedNode] |
             f"گرافی برای دستگاه «{agency}» در انباره نیست"
         )
     return [graph]
-
-
-def output_problem(path: Path) -> str | None:
-    """Why `path` cannot be written, in one line, or None. Checked before any work is done.
-
-    A missing folder is refused, not created: like `cp` or `curl -o`, a typo in the folder name
-    should not silently make a new tree of folders somewhere."""
-    parent = path.parent
-    if path.is_dir():
-        return f"cannot write {path}: it is a folder; give a file name (e.g. {path / 'export.trig'})"
-    if not parent.is_dir():
-        return f"cannot write {path}: the folder {parent} does not exist (create it first)"
-    return None
-
-
-def write_output(path: Path, data: bytes) -> str | None:
-    """Write `data` to `path`; a one-line reason instead of a traceback when the system refuses."""
-    if problem := output_problem(path):
-        return problem
-    try:
-        path.write_bytes(data)
-    except OSError as exc:
-        return f"cannot write {path}: {exc.strerror or exc}"
-    return None
 
 
 def run(args: argparse.Namespace) -> int:

@@ -15,7 +15,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from khadamat.jalali import DateFormatError, parse_date, to_jalali
-from khadamat.output import render
+from khadamat.output import output_problem, render, write_output
 from khadamat.store import Store, StoreError, open_store
 from khadamat.validation.report import SEVERITY_ORDER, Report, message, rule_name, severity_name
 
@@ -104,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.with_affiliates and not args.agency:
         return _error("--with-affiliates needs --agency")
+    if args.output is not None and (problem := output_problem(args.output)):
+        return _error(problem)  # before the work, not after minutes of validation
     try:
         on_date = parse_date(args.date) if args.date else dt.date.today()
     except DateFormatError as exc:
@@ -125,7 +127,8 @@ def run(args: argparse.Namespace) -> int:
         return _error(str(exc))
     except _InputProblem as exc:
         return _error(str(exc))
-    _write(args, _formatted(report, args.format, args.lang))
+    if problem := _write(args, _formatted(report, args.format, args.lang)):
+        return _error(problem)
     return 1 if report.at_least(args.fail_on) else 0
 
 
@@ -156,11 +159,13 @@ def _formatted(report: Report, fmt: str, lang: str) -> str:
     return table(report, lang)
 
 
-def _write(args: argparse.Namespace, text: str) -> None:
+def _write(args: argparse.Namespace, text: str) -> str | None:
+    """Print or write the report; a one-line reason when the output file cannot be written."""
+    text = text if text.endswith("\n") else text + "\n"
     if args.output:
-        args.output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-    else:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return write_output(args.output, text.encode("utf-8"))
+    sys.stdout.write(text)
+    return None
 
 
 def _counts(counts: dict[str, int]) -> str:
