@@ -255,6 +255,6 @@ def test_validate_to_a_missing_folder_is_one_line_before_any_work(tmp_path, caps
     err = capsys.readouterr().err
     assert code == 2 and not target.exists()
     assert (
-        err.strip()
-        == f"khadamat validate: cannot write {target}: the folder {target.parent} does not exist (create it first)"
+        err.strip() == f"khadamat validate: cannot write {target}: the folder {target.parent} does not exist"
+        " (create it first)"
     )
