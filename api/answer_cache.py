@@ -4,31 +4,43 @@ Two things make the endpoint hold up under many clients asking the same heavy qu
 queries of an audit dashboard):
 
 * single flight — identical requests in flight share one computation instead of starting one
-  thread each;
-* a small LRU of finished answers — the store cannot change while the worker lives (it is opened
+  worker each;
+* an LRU of finished answers — the store cannot change while the server lives (it is opened
   read-only), so an answer stays right until the server restarts after a load.
 
-A computation keeps running when the client that started it gave up at the time limit, and its
-answer is cached when it ends: the next client gets it at once. Answers larger than
-`max_entry_bytes` are not kept. `X-Khadamat-Cache: hit|shared|miss` tells which case it was.
+The LRU is bounded in bytes overall (`max_bytes`, the `cache_bytes` setting) as well as in
+entries, and an answer larger than `max_entry_bytes` (an eighth of the whole by default) is
+not kept at all: no sequence of distinct large answers can make the server hoard memory.
+`X-Khadamat-Cache: hit|shared|miss` tells which case it was.
+
+Computations: `share` runs an async computation that bounds its own time (a query worker is
+killed at the time limit, api/query_workers.py); `get` runs a blocking function in a thread
+within the time limit (the library's fixed queries, api/library.py), and such a computation
+keeps running when the client gave up, its answer cached when it ends.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
 import anyio.to_thread
 from khadamat.api.execution import QueryTimeout, limiter
 
+DEFAULT_MAX_BYTES = 256 * 2**20
+
 
 class AnswerCache:
-    def __init__(self, max_entries: int = 256, max_entry_bytes: int = 16 * 2**20) -> None:
+    def __init__(
+        self, max_bytes: int = DEFAULT_MAX_BYTES, max_entries: int = 256, max_entry_bytes: int | None = None
+    ) -> None:
+        self.max_bytes = max_bytes
         self.max_entries = max_entries
-        self.max_entry_bytes = max_entry_bytes
-        self._done: OrderedDict[Hashable, Any] = OrderedDict()
+        self.max_entry_bytes = max_bytes // 8 if max_entry_bytes is None else min(max_entry_bytes, max_bytes)
+        self.bytes = 0  # held by finished answers now
+        self._done: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
         self._running: dict[Hashable, asyncio.Future] = {}
 
     def _keep(self, key: Hashable, future: asyncio.Future) -> None:
@@ -36,26 +48,46 @@ class AnswerCache:
         if future.cancelled() or future.exception() is not None:
             return
         value = future.result()
-        if _size(value) <= self.max_entry_bytes:
-            self._done[key] = value
-            self._done.move_to_end(key)
-            while len(self._done) > self.max_entries:
-                self._done.popitem(last=False)
+        size = _size(value)
+        if size > self.max_entry_bytes or key in self._done:
+            return
+        self._done[key] = (value, size)
+        self.bytes += size
+        while self._done and (self.bytes > self.max_bytes or len(self._done) > self.max_entries):
+            _, (_, dropped) = self._done.popitem(last=False)
+            self.bytes -= dropped
 
-    async def get(self, key: Hashable, compute: Callable[[], Any], timeout: float) -> tuple[Any, str]:
-        """(answer, how): from the cache, from a computation in flight, or computed now."""
+    def _cached(self, key: Hashable) -> tuple[bool, Any]:
         if key in self._done:
             self._done.move_to_end(key)
-            return self._done[key], "hit"
-        how = "shared"
+            return True, self._done[key][0]
+        return False, None
+
+    def _flight(self, key: Hashable, start: Callable[[], Awaitable[Any]]) -> tuple[asyncio.Future, str]:
         future = self._running.get(key)
-        if future is None:
-            how = "miss"
-            future = asyncio.ensure_future(
-                anyio.to_thread.run_sync(compute, abandon_on_cancel=True, limiter=limiter())
-            )
-            self._running[key] = future
-            future.add_done_callback(lambda f: self._keep(key, f))
+        if future is not None:
+            return future, "shared"
+        future = asyncio.ensure_future(start())
+        self._running[key] = future
+        future.add_done_callback(lambda f: self._keep(key, f))
+        return future, "miss"
+
+    async def share(self, key: Hashable, start: Callable[[], Awaitable[Any]]) -> tuple[Any, str]:
+        """(answer, how) of an async computation that ends by itself within its time limit."""
+        found, value = self._cached(key)
+        if found:
+            return value, "hit"
+        future, how = self._flight(key, start)
+        return await asyncio.shield(future), how
+
+    async def get(self, key: Hashable, compute: Callable[[], Any], timeout: float) -> tuple[Any, str]:
+        """(answer, how) of a blocking computation run in a thread, waited for at most `timeout`."""
+        found, value = self._cached(key)
+        if found:
+            return value, "hit"
+        future, how = self._flight(
+            key, lambda: anyio.to_thread.run_sync(compute, abandon_on_cancel=True, limiter=limiter())
+        )
         try:
             return await asyncio.wait_for(asyncio.shield(future), timeout), how
         except TimeoutError as exc:
@@ -63,6 +95,9 @@ class AnswerCache:
 
 
 def _size(value: Any) -> int:
-    if isinstance(value, tuple):
+    if isinstance(value, tuple | list):
         return sum(_size(v) for v in value)
-    return len(value) if isinstance(value, bytes | str) else 0
+    if isinstance(value, bytes | str):
+        return len(value)
+    body = getattr(value, "body", None)
+    return len(body) if isinstance(body, bytes) else 0

@@ -24,7 +24,8 @@ from khadamat.api import browse, catalog_index, library, pages, sparql, ui, vali
 from khadamat.api.app_paths import PACKAGE_DIR
 from khadamat.api.config import ApiConfig
 from khadamat.api.execution import QueryTimeout
-from khadamat.api.respond import ApiError, error_response
+from khadamat.api.query_workers import QueryWorkerPool
+from khadamat.api.respond import ApiError, error_response, unexpected_error
 
 from khadamat import __version__
 from khadamat.config import Settings
@@ -70,9 +71,14 @@ def create_app(
         own = store is None
         app.state.store = open_server_store(settings, config) if own else store
         catalog_index.start(app, app.state.store)  # read the browse index in the background
+        # Client-written SPARQL runs in these processes, never in this one (api/query_workers.py).
+        limits = config.sparql
+        app.state.query_pool = QueryWorkerPool(settings, limits.workers, limits.worker_memory_bytes)
+        await app.state.query_pool.start()
         try:
             yield
         finally:
+            await app.state.query_pool.close()
             if own:
                 app.state.store.close()
                 app.state.store = None
@@ -111,8 +117,10 @@ def create_app(
         )
 
     @app.get("/health", include_in_schema=False)
-    async def health() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
+    async def health(request: Request) -> dict[str, object]:
+        pool = request.app.state.query_pool  # busy: slots running a query or being replaced
+        workers = {"size": pool.size, "busy": pool.busy}
+        return {"status": "ok", "version": __version__, "query_workers": workers}
 
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
     # Last: with a base like http://host/ the pages cover every path the app does not serve.
@@ -128,6 +136,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(ui.router)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(QueryTimeout, _timeout)
+    app.add_exception_handler(Exception, unexpected_error)  # a fixed 500, details only in the log
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:

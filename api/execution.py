@@ -1,16 +1,16 @@
-"""Running store queries off the event loop, within a time limit and a result cap.
+"""Running the API's own store queries off the event loop, within a time limit and a result cap.
 
-pyoxigraph releases the GIL while it evaluates, so queries run in anyio's worker threads and
-the event loop keeps serving other requests. pyoxigraph cannot cancel a running query, so the
-limit is enforced twice:
+Two kinds of queries reach the store, and they run in different places:
 
-* cooperatively, inside the worker thread: solutions and triples are pulled one by one from
-  pyoxigraph's lazy iterator and the deadline is checked between them, so a query that streams
-  (most SELECT/CONSTRUCT without ORDER BY or aggregates) really stops at the limit;
-* on the event loop: the request stops waiting at the limit and answers 503. A query that
-  spends all its time before its first solution (a sort, a GROUP BY over everything) keeps its
-  thread busy until pyoxigraph returns — the thread cannot be killed. That is the known
-  limitation; the thread limiter bounds how many such threads can pile up.
+* client-written SPARQL (`/sparql`) runs in query worker processes that are killed at the time
+  limit (api/query_workers.py, api/query_job.py): nothing a client writes runs in this process;
+* the API's fixed queries (browse, lookup, the query library with bound values, validation)
+  run here, in anyio's worker threads — pyoxigraph releases the GIL while it evaluates, so the
+  event loop keeps serving. Their text is ours, so their cost is known; the limit is still
+  enforced cooperatively (`materialize` checks the deadline between solutions) and on the event
+  loop (`run_limited` stops waiting and answers 503), and the thread limiter bounds how many run.
+
+`Materialized` / `materialize` are shared by both: a query worker pulls its answer with them too.
 """
 
 from __future__ import annotations

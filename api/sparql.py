@@ -7,20 +7,24 @@ N-Triples, JSON-LD, RDF/XML, TriG), capped at the configured number of rows or t
 header `X-Khadamat-Truncated` says when, `X-Khadamat-Result-Limit` always states the cap) and
 limited in time (503 with a message), and shared and cached per worker (api/answer_cache.py).
 Updates are refused with 403: nothing is written here; so are federated queries (SERVICE), which
-would make the server send requests anywhere (api/guard.py).
+would make the server send requests anywhere.
+
+A client's query never runs in the serving process: it is measured first (api/guard.py: size,
+nesting, tokens, SERVICE, in linear time) and then answered by a query worker process
+(api/query_workers.py) that has no network, a memory budget and is killed at the time limit.
+Every answer other than 200 carries a fixed message (api/query_job.py): no internal error text.
 """
 
 from __future__ import annotations
 
-import time
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse, RedirectResponse
 from khadamat.api.answer_cache import AnswerCache
-from khadamat.api.deps import config_of, store_of
-from khadamat.api.execution import QueryTimeout, materialize
-from khadamat.api.guard import uses_service
+from khadamat.api.config import ApiConfig
+from khadamat.api.deps import config_of
+from khadamat.api.guard import check_query_async
 from khadamat.api.negotiation import (
     GRAPH_ALIASES,
     GRAPH_TYPES,
@@ -29,7 +33,8 @@ from khadamat.api.negotiation import (
     choose,
     wants_html,
 )
-from khadamat.api.results import serialize_results, serialize_triples
+from khadamat.api.query_job import EndpointError, QueryAnswer, QueryJob
+from khadamat.api.query_workers import QueryWorkerPool
 from pyoxigraph import NamedNode
 
 router = APIRouter(tags=["SPARQL"])
@@ -89,6 +94,26 @@ def _decode(body: bytes, charset: str | None) -> str:
         raise ProtocolError(400, f"the body is not valid UTF-8: {exc}") from exc
 
 
+def body_limit(config: ApiConfig) -> int:
+    """The largest /sparql request body: the longest query, percent-encoded, plus parameters."""
+    return 3 * config.sparql.max_query_bytes + 8192
+
+
+async def _bounded_body(request: Request, limit: int) -> bytes:
+    """The request body, read as it streams and refused (413) as soon as it passes `limit`."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise ProtocolError(413, f"the request body is larger than the limit of {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ProtocolError(413, f"the request body is larger than the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def _protocol_params(request: Request) -> tuple[str, dict[str, list[str]]]:
     """(query text, all protocol parameters) from a GET or POST request, or ProtocolError."""
     params = parse_qs(request.url.query, keep_blank_values=True)
@@ -100,7 +125,7 @@ async def _protocol_params(request: Request) -> tuple[str, dict[str, list[str]]]
             raise ProtocolError(400, "missing the 'query' parameter")
         return query, params
     media, charset = _media_and_charset(request.headers.get("content-type", ""))
-    body = await request.body()
+    body = await _bounded_body(request, body_limit(config_of(request)))
     if media == FORM:
         form = parse_qs(_decode(body, charset), keep_blank_values=True)
         if "update" in form:
@@ -135,8 +160,13 @@ def answers_of(request: Request) -> AnswerCache:
     """The worker's answer cache (sound because the server's store is read-only)."""
     state = request.app.state
     if getattr(state, "answer_cache", None) is None:
-        state.answer_cache = AnswerCache()
+        state.answer_cache = AnswerCache(max_bytes=config_of(request).sparql.cache_bytes)
     return state.answer_cache
+
+
+def pool_of(request: Request) -> QueryWorkerPool:
+    """The query worker processes, started with the app (api/app.py)."""
+    return request.app.state.query_pool
 
 
 def _negotiate(accept: str | None) -> tuple[str | None, str | None]:
@@ -213,53 +243,40 @@ async def sparql(request: Request) -> Response:
     """Run a SPARQL query (SPARQL 1.1 Protocol). Without a query, a browser is sent to the query UI."""
     if request.method == "GET" and not request.url.query and wants_html(request.headers.get("accept")):
         return RedirectResponse("/query", status_code=303)
+    config = config_of(request)
     try:
         query, params = await _protocol_params(request)
         default_graph = _graphs(params, "default-graph-uri")
         named_graphs = _graphs(params, "named-graph-uri")
-        if uses_service(query):
-            raise ProtocolError(
-                403, "federated queries (SERVICE) are disabled: the server makes no outgoing requests"
-            )
+        await check_query_async(query, config.sparql)
     except ProtocolError as exc:
         return _error(exc.status, str(exc))
+    except EndpointError as exc:
+        return _error(exc.status, exc.message)
     result_media, graph_media = _negotiate(request.headers.get("accept"))
-    config = config_of(request)
-    store = store_of(request)
-    endpoint_iri = str(request.url.replace(query=""))  # the service-defined BASE of relative IRIs
-
-    def job() -> tuple[bytes, str, bool]:
-        deadline = time.monotonic() + config.query_timeout
-        raw = store.raw_query(
-            query, default_graph=default_graph, named_graphs=named_graphs, base_iri=endpoint_iri
-        )
-        answer = materialize(raw, config.result_limit, deadline, config.query_timeout)
-        media = graph_media if answer.kind == "graph" else result_media
-        if media is None:
-            offered = GRAPH_TYPES if answer.kind == "graph" else RESULT_TYPES
-            raise ProtocolError(
-                406,
-                "none of the accepted media types can carry this answer; use one of " + ", ".join(offered),
-            )
-        if answer.kind == "graph":
-            return serialize_triples(answer.triples, media), media, answer.truncated
-        return serialize_results(answer, media), media, answer.truncated
-
-    key = (query, _iris(default_graph), _iris(named_graphs), result_media, graph_media, endpoint_iri)
+    job = QueryJob(
+        query=query,
+        default_graph=_iris(default_graph),
+        named_graphs=_iris(named_graphs),
+        base_iri=str(request.url.replace(query="")),  # the service-defined BASE of relative IRIs
+        result_media=result_media,
+        graph_media=graph_media,
+        result_limit=config.result_limit,
+        max_answer_bytes=config.sparql.max_answer_bytes,
+        timeout=config.query_timeout,
+    )
+    pool = pool_of(request)
+    key = (query, job.default_graph, job.named_graphs, result_media, graph_media, job.base_iri)
     try:
-        (body, media, truncated), how = await answers_of(request).get(key, job, config.query_timeout)
-    except SyntaxError as exc:
-        return _error(400, f"the query is not valid SPARQL 1.1: {exc}")
-    except ProtocolError as exc:
-        return _error(exc.status, str(exc))
-    except QueryTimeout as exc:
-        return _error(503, str(exc))
-    except (OSError, RuntimeError, ValueError) as exc:
-        return _error(500, f"the query failed while it ran: {exc}")
+        answer, how = await answers_of(request).share(key, lambda: pool.run(job))
+    except EndpointError as exc:
+        return _error(exc.status, exc.message)
+    assert isinstance(answer, QueryAnswer)
     headers = {"Vary": "Accept", "X-Khadamat-Result-Limit": str(config.result_limit), "X-Khadamat-Cache": how}
-    if truncated:
+    if answer.truncated:
         headers["X-Khadamat-Truncated"] = (
             f"true; the answer holds the first {config.result_limit} results only"
         )
+    media = answer.media
     charset = "; charset=utf-8" if media.startswith("text/") or "json" in media else ""
-    return Response(body, media_type=media + charset, headers=headers)
+    return Response(answer.body, media_type=media + charset, headers=headers)

@@ -11,10 +11,14 @@ import argparse
 import gc
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from khadamat.cli import settings_from
 from khadamat.config import Settings
 from khadamat.store import StoreError, open_store
+
+if TYPE_CHECKING:
+    from khadamat.api.config import EndpointLimits
 
 
 def add_parser(subparsers: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -65,8 +69,44 @@ def add_parser(subparsers: argparse._SubParsersAction, parent: argparse.Argument
         action="store_true",
         help="open the store read-write (creates it if missing; one worker only). The app never writes.",
     )
+    _add_sparql_limits(p)
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     p.set_defaults(run=run)
+
+
+# Flags of the /sparql limits (api/config.py EndpointLimits); each default is the field's.
+_SPARQL_FLAGS = {
+    "max_query_bytes": ("--sparql-max-query-bytes", "BYTES", "longest query text"),
+    "max_depth": ("--sparql-max-depth", "N", "deepest nesting of ( { [ in a query"),
+    "max_tokens": ("--sparql-max-tokens", "N", "most tokens in a query"),
+    "max_triple_patterns": ("--sparql-max-triple-patterns", "N", "most triple-pattern separators (. ; ,)"),
+    "max_answer_bytes": ("--sparql-max-answer-bytes", "BYTES", "largest serialized answer"),
+    "workers": ("--sparql-workers", "N", "query worker processes per server worker"),
+    "worker_memory_bytes": ("--sparql-worker-memory", "BYTES", "memory of one query worker"),
+    "cache_bytes": ("--sparql-cache-bytes", "BYTES", "all answers the answer cache keeps"),
+}
+
+
+def _add_sparql_limits(p: argparse.ArgumentParser) -> None:
+    from khadamat.api.config import EndpointLimits
+
+    defaults = EndpointLimits.from_env()  # KHADAMAT_SPARQL_* set the defaults of the flags
+    for name, (flag, metavar, text) in _SPARQL_FLAGS.items():
+        default = getattr(defaults, name)
+        p.add_argument(
+            flag,
+            dest=f"sparql_{name}",
+            type=int,
+            default=default,
+            metavar=metavar,
+            help=f"/sparql: {text} (default {default})",
+        )
+
+
+def _sparql_limits(args: argparse.Namespace) -> EndpointLimits:
+    from khadamat.api.config import EndpointLimits
+
+    return EndpointLimits(**{name: getattr(args, f"sparql_{name}") for name in _SPARQL_FLAGS})
 
 
 def _prepare_store(settings: Settings, read_write: bool) -> str | None:
@@ -95,7 +135,7 @@ def _prepare_store(settings: Settings, read_write: bool) -> str | None:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from khadamat.api.config import ApiConfig
+    from khadamat.api.config import ApiConfig, UploadLimits
 
     settings = settings_from(args)
     if args.workers < 1:
@@ -114,6 +154,8 @@ def run(args: argparse.Namespace) -> int:
         cors_origins=tuple(args.cors_origin),
         read_write=args.read_write,
         validate_timeout=args.validate_timeout,
+        uploads=UploadLimits.from_env(),  # KHADAMAT_UPLOAD_* (api/README.md, 'Uploads')
+        sparql=_sparql_limits(args),  # --sparql-* / KHADAMAT_SPARQL_* (api/README.md, 'Limits')
     )
     os.environ["KHADAMAT_STORE"] = str(settings.store_dir.resolve())
     os.environ["KHADAMAT_BASE"] = settings.base
