@@ -91,8 +91,15 @@ async def _run(request: Request, spec: Any, params: dict[str, str]) -> bytes:
         body, _ = await answers_of(request).get(
             key, lambda: _answer(querylib, store, spec, params), config_of(request).query_timeout
         )
-    except (querylib.QueryError, ValueError) as exc:  # ValueError: a value that is no IRI / literal
+    except querylib.QueryError as exc:  # our own message: names the parameter and what it expects
         raise ApiError(422, str(exc), "پارامترهای پرس‌وجو درست نیستند") from exc
+    except ValueError as exc:  # pyoxigraph refused a value; its text is the engine's, not for clients
+        raise ApiError(
+            422,
+            f"a parameter of query {spec.name} is not a valid IRI or literal: "
+            + ", ".join(f"{k}={v!r}" for k, v in sorted(params.items())),
+            "پارامترهای پرس‌وجو درست نیستند",
+        ) from exc
     return body
 
 

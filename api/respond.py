@@ -6,6 +6,8 @@ which one the client gets and writes clear 404 / 300 answers in English and Pers
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,14 +23,39 @@ API_TYPES = ["application/json", "application/ld+json", "text/turtle", "applicat
 class ApiError(Exception):
     """An answer other than 200, with a message for people in English and Persian."""
 
-    def __init__(self, status: int, message: str, message_fa: str, **extra: Any) -> None:
+    def __init__(
+        self, status: int, message: str, message_fa: str, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(message)
         self.status = status
+        self.headers = headers or {}
         self.body = {"detail": message, "detail_fa": message_fa, **extra}
 
 
 def error_response(exc: ApiError) -> JSONResponse:
-    return JSONResponse(exc.body, status_code=exc.status)
+    return JSONResponse(exc.body, status_code=exc.status, headers=exc.headers)
+
+
+log = logging.getLogger("khadamat.api")
+
+
+async def unexpected_error(request: Request, exc: Exception) -> Response:
+    """Any exception no route turned into an answer: a fixed 500 with a request id, details in the log.
+
+    Why fixed: an exception's text can hold OS errors, temporary paths, Rust or Python internals
+    (what a prober uses to map the server). The request id ties the answer to the log line.
+    """
+    request_id = uuid.uuid4().hex[:16]
+    log.error("request %s: %s %s failed", request_id, request.method, request.url.path, exc_info=exc)
+    return JSONResponse(
+        {
+            "detail": f"internal error; the operator can find it in the server log as request {request_id}",
+            "detail_fa": f"خطای درونی؛ شناسهٔ درخواست در گزارش کارگزار: {request_id}",
+            "request_id": request_id,
+        },
+        status_code=500,
+        headers={"X-Request-ID": request_id},
+    )
 
 
 async def negotiated(

@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
@@ -55,10 +55,12 @@ def live_server(
     extra_args: Sequence[str] = (),
     workers: int = 1,
     timeout: float = 30.0,
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[str]:
     """Start `khadamat serve` in a subprocess; yield its root URL; stop it afterwards.
 
     `base` may contain `{port}`, filled in with the chosen port (entity IRIs then dereference).
+    The server sees no KHADAMAT_* variable of the caller's environment, only those in `env`.
     """
     port = port or free_port()
     args = [
@@ -78,7 +80,7 @@ def live_server(
     if base:
         args += ["--base", base.format(port=port)]
     args += list(extra_args)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KHADAMAT_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KHADAMAT_")} | dict(env or {})
     url = f"http://127.0.0.1:{port}"
     # The log goes to a file: a pipe that nobody reads could fill up and block the server.
     with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as log:

@@ -8,25 +8,33 @@ in-memory overlay; the server's store is read-only besides, so validating never 
 
 from __future__ import annotations
 
+import functools
+import json
+import logging
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
-from khadamat.api.deps import config_of, store_of
+import anyio.to_thread
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from khadamat.api.config import ApiConfig
+from khadamat.api.deps import config_of, settings_of, store_of
 from khadamat.api.execution import run_limited
 from khadamat.api.findings import validation_module
 from khadamat.api.negotiation import choose
 from khadamat.api.respond import ApiError
+from khadamat.api.uploads import REQUEST_BODY, SavedUpload, check_declared_length, gate_of, receive_upload
 
+from khadamat.config import Settings
 from khadamat.jalali import DateFormatError, parse_date
+from khadamat.sandbox import IsolatedError, IsolatedMemoryExceeded, IsolatedTimeout, run_isolated
+from khadamat.store import StoreError, open_store
 
 router = APIRouter(tags=["Validation"])
 
 REPORT_TYPES = ["application/json", "text/html", "text/turtle", "text/csv"]
-_UPLOAD_SUFFIXES = {".xlsx", ".csv", ".ttl", ".nt", ".nq", ".trig", ".rdf", ".owl", ".jsonld", ".xml", ".n3"}
-_MAX_UPLOAD = 50 * 1024 * 1024
+log = logging.getLogger("khadamat.api.validate")
 
 
 def _module() -> Any:
@@ -38,16 +46,23 @@ def _module() -> Any:
     return module
 
 
-def _render(request: Request, report: Any, lang: str) -> Response:
-    media = choose(request.headers.get("accept"), REPORT_TYPES) or "application/json"
-    headers = {"Vary": "Accept"}
+def _media(request: Request) -> str:
+    return choose(request.headers.get("accept"), REPORT_TYPES) or "application/json"
+
+
+def render_report(report: Any, media: str, lang: str) -> str:
+    """The report as the text of `media` (JSON, HTML, Turtle or CSV)."""
     if media == "text/html":
-        return HTMLResponse(report.to_html(lang), headers=headers)
+        return report.to_html(lang)
     if media == "text/turtle":
-        return Response(report.to_turtle(), media_type="text/turtle", headers=headers)
+        return report.to_turtle()
     if media == "text/csv":
-        return PlainTextResponse(report.to_csv(), media_type="text/csv", headers=headers)
-    return JSONResponse(report.to_json(lang), headers=headers)
+        return report.to_csv()
+    return json.dumps(report.to_json(lang), ensure_ascii=False, separators=(",", ":"))
+
+
+def _response(body: str, media: str) -> Response:
+    return Response(body, media_type=media, headers={"Vary": "Accept"})
 
 
 def _day(date: str | None) -> Any:
@@ -83,72 +98,146 @@ async def validate_loaded(
     except (module.UnknownAgency, ValueError, SyntaxError) as exc:  # a code that can name no agency
         raise ApiError(
             404,
-            f"no agency with code '{agency}' is loaded ({exc})",
+            f"no agency with code '{agency}' is loaded",
             f"دستگاهی با کد «{agency}» بارگذاری نشده است",
         ) from exc
-    return _render(request, report, lang)
+    media = _media(request)
+    return _response(render_report(report, media, lang), media)
 
 
-async def _save_uploads(files: list[UploadFile], folder: Path) -> list[Path]:
-    """Uploads on disk as the loader reads them: .csv files together in one folder, others as files."""
-    csv_folder = folder / "csv"
-    paths: list[Path] = []
-    for upload in files:
-        name = Path(upload.filename or "upload").name
-        suffix = Path(name).suffix.lower()
-        if suffix not in _UPLOAD_SUFFIXES:
-            raise ApiError(
-                415,
-                f"'{name}' is not a workbook (.xlsx), a .csv sheet or an RDF file",
-                f"«{name}» کاربرگ xlsx، برگهٔ csv یا پروندهٔ RDF نیست",
-            )
-        data = await upload.read(_MAX_UPLOAD + 1)
-        if len(data) > _MAX_UPLOAD:
-            raise ApiError(
-                413, f"'{name}' is larger than {_MAX_UPLOAD // 2**20} MiB", f"«{name}» بیش از اندازه بزرگ است"
-            )
-        target = (csv_folder if suffix == ".csv" else folder) / name
-        target.parent.mkdir(exist_ok=True)
-        target.write_bytes(data)
-        if suffix != ".csv":
-            paths.append(target)
-    if csv_folder.exists():
-        paths.insert(0, csv_folder)
-    return paths
+class UnreadableSubmission(Exception):
+    """Nothing could be read from the upload (no sheet, no triples): never a conforming report."""
 
 
-@router.post("/validate", summary="Validate an uploaded submission (never loaded, never written)")
-async def validate_upload(
-    request: Request,
-    files: Annotated[
-        list[UploadFile],
-        File(description="an .xlsx workbook, .csv sheets (agencies.csv, services.csv …) or RDF files"),
-    ],
-    date: Annotated[str | None, Query(max_length=20)] = None,
-    lang: Annotated[str, Query(pattern="^(fa|en)$")] = "fa",
-) -> Response:
-    module = _module()
+def check_upload(
+    store_dir: str, base: str, paths: list[str], names: list[str], on_date: Any, media: str, lang: str
+) -> tuple[int, Any]:
+    """Read and validate an upload; runs in a sandboxed child (khadamat.sandbox.run_isolated).
+
+    Returns (200, the rendered report) or (422, the submission's input errors as text), so
+    that nothing but plain values crosses back to the server. The child opens the store
+    read-only by its folder, like any worker, and writes nothing.
+    """
     from khadamat.loader.errors import SubmissionError
     from khadamat.loader.submission import build_submission
 
-    store = store_of(request)
+    module = _module()
+    store = open_store(Settings(store_dir=Path(store_dir), base=base), read_only=True)
+    try:
+        submission = build_submission([Path(p) for p in paths], store)
+    except SubmissionError as exc:
+        return 422, [str(e) for e in exc.errors]
+    if not any(submission.graphs.values()):
+        raise UnreadableSubmission
+    report = module.validate(store, submission=submission, on_date=on_date)
+    report.scope = "submission: " + ", ".join(sorted(names))
+    return 200, render_report(report, media, lang)
+
+
+def _files(names: list[str]) -> str:
+    """'a.xlsx', or one of 'a.csv', 'b.csv': the file(s) a message is about."""
+    quoted = ", ".join(f"'{n}'" for n in names)
+    return quoted if len(names) == 1 else f"one of {quoted}"
+
+
+def _refusal(exc: Exception, names: list[str], config: ApiConfig) -> ApiError:
+    """The fixed answer for a child that gave no report (its own text never reaches the client)."""
+    files = _files(names)
+    if isinstance(exc, IsolatedMemoryExceeded):
+        budget = config.uploads.memory_bytes // 2**20
+        return ApiError(
+            413,
+            f"the submission ({files}) needs more than {budget} MiB to read and validate; "
+            f"the limit is {budget} MiB per upload",
+            f"خواندن و اعتبارسنجی ارسال ({files}) بیش از {budget} مگابایت حافظه می‌خواهد؛ سقف همین است",
+        )
+    if isinstance(exc, IsolatedTimeout):
+        return ApiError(
+            503,
+            f"validating the submission ({files}) took longer than {config.validate_timeout:g} s "
+            "and was stopped",
+            f"اعتبارسنجی ارسال ({files}) از زمان مجاز بیشتر طول کشید و متوقف شد",
+        )
+    if isinstance(exc, UnreadableSubmission):
+        return ApiError(
+            422,
+            f"nothing could be read from {files}: expected a workbook with the catalog's sheets, "
+            "its .csv sheets or RDF files with triples",
+            f"از {files} چیزی خوانده نشد: کاربرگ، برگه‌های csv یا پرونده‌های RDF با داده لازم است",
+        )
+    return ApiError(
+        422,
+        f"the file could not be read safely: {files} is not a well-formed workbook, .csv sheet or RDF file",
+        f"پرونده را نمی‌توان به‌سلامت خواند: {files} کاربرگ، برگهٔ csv یا پروندهٔ RDF سالمی نیست",
+    )
+
+
+async def _check_isolated(request: Request, saved: SavedUpload, on_date: Any, lang: str) -> Response:
+    settings, config = settings_of(request), config_of(request)
+    media = _media(request)
+    job = functools.partial(
+        run_isolated,
+        check_upload,
+        str(settings.store_dir),
+        settings.base,
+        [str(p) for p in saved.paths],
+        saved.names,
+        on_date,
+        media,
+        lang,
+        timeout=config.validate_timeout,
+        memory_bytes=config.uploads.memory_bytes,
+    )
+    try:
+        # The thread only waits on the child; run_isolated kills it at the limits, so it always ends.
+        status, value = await anyio.to_thread.run_sync(job)
+    except (IsolatedError, UnreadableSubmission) as exc:
+        raise _refusal(exc, saved.names, config) from exc
+    except StoreError:
+        raise  # the server's trouble, not the upload's: a 500 with a request id (api/respond.py)
+    except Exception as exc:  # the loader failed on the input in a way it does not report yet
+        log.warning("upload %s could not be read: %r", saved.names, exc)
+        raise _refusal(exc, saved.names, config) from exc
+    if status == 422:
+        folder = str(saved.folder) + "/"
+        errors = [e.replace(folder, "") for e in value]  # never the server's temporary folder
+        raise ApiError(
+            422,
+            f"the submission has {len(errors)} input error(s)",
+            f"ارسال {len(errors)} خطای ورودی دارد",
+            errors=errors,
+        )
+    return _response(value, media)
+
+
+@router.post(
+    "/validate",
+    summary="Validate an uploaded submission (never loaded, never written)",
+    openapi_extra={"requestBody": REQUEST_BODY},
+    responses={
+        413: {"description": "the upload is over a limit (bytes, files, memory to validate it)"},
+        415: {"description": "not multipart/form-data, or a file of an unknown kind"},
+        422: {"description": "the submission has input errors, or cannot be read"},
+        503: {"description": "too many uploads at once (Retry-After), or validation ran out of time"},
+    },
+)
+async def validate_upload(
+    request: Request,
+    date: Annotated[str | None, Query(max_length=20)] = None,
+    lang: Annotated[str, Query(pattern="^(fa|en)$")] = "fa",
+) -> Response:
+    """The upload is streamed to a temporary folder within the upload limits (api/uploads.py),
+    then read and validated in a child process with a memory budget and a time limit, so that
+    no upload can take the server's memory, crash it or hold its event loop."""
+    _module()
     on_date = _day(date)
-    with tempfile.TemporaryDirectory(prefix="khadamat-upload-") as tmp:
-        paths = await _save_uploads(files, Path(tmp))
-
-        def job() -> Any:
-            submission = build_submission(paths, store)
-            return module.validate(store, submission=submission, on_date=on_date)
-
-        try:
-            report = await run_limited(job, config_of(request).validate_timeout)
-        except SubmissionError as exc:
-            raise ApiError(
-                422,
-                f"the submission has {len(exc.errors)} input error(s)",
-                f"ارسال {len(exc.errors)} خطای ورودی دارد",
-                errors=[str(e) for e in exc.errors],
-            ) from exc
-    # The scope names the uploaded files, not the server's temporary folder.
-    report.scope = "submission: " + ", ".join(sorted(Path(f.filename or "upload").name for f in files))
-    return _render(request, report, lang)
+    limits = config_of(request).uploads
+    check_declared_length(request, limits)
+    gate = gate_of(request, limits)
+    gate.enter()
+    try:
+        with tempfile.TemporaryDirectory(prefix="khadamat-upload-") as tmp:
+            saved = await receive_upload(request, Path(tmp), limits)
+            return await _check_isolated(request, saved, on_date, lang)
+    finally:
+        gate.leave()
