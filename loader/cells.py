@@ -13,10 +13,12 @@ import re
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 from pyoxigraph import NamedNode
 
+from khadamat.iris import segment
 from khadamat.jalali import DateFormatError, parse_date
 from khadamat.namespaces import KHC, SKOS
 from khadamat.normalize import latin_digits, normalize_key
@@ -135,18 +137,43 @@ def parse_code(raw: object) -> str:
     """A code (agency, mission, law, license, office): the text as written, trimmed.
 
     Codes are compared with normalize_key and minted into IRIs by khadamat.iris, both of which
-    normalize; the literal keeps what the agency wrote."""
-    return cell_text(raw) or ""
-
-
-def parse_iri(raw: object) -> NamedNode:
-    text = (cell_text(raw) or "").strip()
-    if not re.match(r"^[a-z][a-z0-9+.-]*://", text, re.I):
-        text = "http://" + text
+    normalize; the literal keeps what the agency wrote. A code that cannot be minted (direction
+    marks such as U+200F, or other characters an IRI cannot hold) is refused here, by its cell."""
+    text = cell_text(raw) or ""
     try:
-        return NamedNode(text)
+        NamedNode("urn:khadamat:" + segment(text))
     except ValueError as exc:
-        raise CellError("a web address (e.g. https://www.example.ir)", raw) from exc
+        raise CellError("a code without direction marks or other invisible characters", raw) from exc
+    return text
+
+
+WEB_SCHEMES = frozenset({"http", "https"})
+ADDRESS_SCHEMES = WEB_SCHEMES | {"mailto"}
+_SCHEME = re.compile(r"([a-z][a-z0-9+.-]*):(?!\d)", re.I)  # "host:8080" is a host and port, not a scheme
+
+
+def parse_iri(raw: object, schemes: frozenset[str] = WEB_SCHEMES) -> NamedNode:
+    """A web address; without a scheme it is taken as http. Only `schemes` are accepted.
+
+    The IRI is shown as a link on entity pages: `javascript:`, `data:` or `file:` there would run
+    script in a reader's browser or point into their machine, so any other scheme is refused.
+    Pass ADDRESS_SCHEMES for a field that may hold an e-mail address (`mailto:`)."""
+    text = (cell_text(raw) or "").strip()
+    shown = " or ".join(f"{s}:" if s == "mailto" else f"{s}://" for s in sorted(schemes))
+    expected = f"a web address starting with {shown} (e.g. https://www.example.ir)"
+    scheme = _SCHEME.match(text)
+    if scheme is None:
+        text = "http://" + text
+    elif scheme.group(1).lower() not in schemes:
+        raise CellError(expected, raw)
+    try:
+        node = NamedNode(text)
+    except ValueError as exc:
+        raise CellError(expected, raw) from exc
+    parts = urlsplit(node.value)
+    if parts.scheme.lower() in WEB_SCHEMES and not parts.hostname:
+        raise CellError(expected, raw)
+    return node
 
 
 ITEM_KINDS = {

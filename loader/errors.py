@@ -21,9 +21,12 @@ class InputError:
     expected: str
     value: str | None = None
     header: str | None = None  # the Persian header of the column, shown next to its key
+    part: str | None = None  # the part of a workbook's zip (xl/sharedStrings.xml …) when it matters
 
     def __str__(self) -> str:
         where = [self.file]
+        if self.part:
+            where.append(f"part {self.part}")
         if self.sheet:
             where.append(f"sheet {self.sheet}")
         if self.row is not None:

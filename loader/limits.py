@@ -22,13 +22,18 @@ class LoaderLimits:
 
     # Workbooks (.xlsx) and CSV sheets — owned by the readers (loader/xlsx.py, loader/readers.py).
     max_file_bytes: int = 256 * 2**20  # one file as stored on disk (compressed, for a workbook)
-    max_part_bytes: int = 512 * 2**20  # one decompressed part of a workbook (a sheet, shared strings)
-    max_unzipped_bytes: int = 1024 * 2**20  # all decompressed parts of one workbook together
-    max_cells: int = 20_000_000  # non-empty cells in one submission
+    # The 50k-service benchmark catalog is ~2.8M cells and ~120 MB of XML (its largest part ~100 MB);
+    # the bounds leave it 2-4x room, and keep the reader's worst case (rows of distinct strings up to
+    # every bound) under ~0.7 GB: measured 0.36-0.54 GB peak for a million rows of one inline string.
+    max_part_bytes: int = 256 * 2**20  # one decompressed part of a workbook (a sheet, shared strings)
+    max_unzipped_bytes: int = 512 * 2**20  # all decompressed parts of one workbook together
+    max_cells: int = 8_000_000  # cells of one workbook or CSV file, empty ones before the last of a row too
     max_cell_chars: int = 32_767  # Excel's own limit on the text of one cell
     max_shared_strings: int = 5_000_000  # entries of a workbook's shared-strings table
     max_columns: int = 16_384  # Excel's last column, XFD
     max_rows: int = 1_048_576  # Excel's last row
+    max_parts: int = 1_000  # entries of a workbook's zip (Excel writes a few dozen)
+    max_row_chars: int = 4 * 2**20  # one row of a CSV file: its cells, quotes and separators
 
     # RDF files — owned by loader/rdf_files.py.
     max_rdf_nesting: int = 64  # depth of nested quoted triples, lists, blank-node lists, JSON objects

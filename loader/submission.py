@@ -27,6 +27,7 @@ from khadamat.loader.sheets import ErrorSink, ParsedSheet, parse_sheet
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
 from khadamat import __version__
+from khadamat.standard_types import with_standard_types
 from khadamat.store import Store
 
 Progress = Callable[[str, int, int], None]
@@ -228,7 +229,7 @@ def build_submission(paths: Sequence[Path], store: Store, progress: Progress | N
     if sink.errors:
         raise SubmissionError(sink.errors)
     _carry_over(store, mapper, registry)
-    graphs = mapper.graphs
+    graphs = {graph: with_standard_types(triples) for graph, triples in mapper.graphs.items()}
     ended = dt.datetime.now(dt.UTC)
     return Submission(
         graphs=graphs,
