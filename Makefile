@@ -9,7 +9,13 @@ INSTALL_LOG = $(VENV)/install.log
 RUNTIME_STAMP = $(VENV)/.installed-runtime
 TEST_STAMP = $(VENV)/.installed-test
 
-.PHONY: install install-test demo test lint docs
+# grlc (https://github.com/CLARIAH/grlc), which serves queries/ as a web API, pins its own Flask and
+# rdflib: it gets a virtual environment of its own, used by tests/test_queries_grlc.py.
+GRLC_VENV ?= .venv-grlc
+GRLC_VERSION = 1.3.11
+GRLC_STAMP = $(GRLC_VENV)/.installed-grlc-$(GRLC_VERSION)
+
+.PHONY: install install-test demo test lint docs grlc
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -30,11 +36,20 @@ $(TEST_STAMP): $(RUNTIME_STAMP)
 install: $(RUNTIME_STAMP)
 install-test: $(TEST_STAMP)
 
+$(GRLC_STAMP):
+	@echo "installing grlc $(GRLC_VERSION) into $(GRLC_VENV) (log: $(GRLC_VENV)/install.log)"
+	@$(PY) -m venv $(GRLC_VENV)
+	@$(GRLC_VENV)/bin/pip install --quiet grlc==$(GRLC_VERSION) >$(GRLC_VENV)/install.log 2>&1 \
+		|| { cat $(GRLC_VENV)/install.log; exit 1; }
+	@touch $@
+
+grlc: $(GRLC_STAMP)
+
 demo: install
 	$(BIN)/khadamat load --store $(STORE) examples/catalog
 	$(BIN)/khadamat stats --store $(STORE)
 
-test: install-test
+test: install-test grlc
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 

@@ -20,7 +20,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from khadamat.api import browse, catalog_index, library, pages, sparql, ui, validate
+from khadamat.api import browse, catalog_index, context, library, pages, sparql, ui, validate
 from khadamat.api.app_paths import PACKAGE_DIR
 from khadamat.api.config import ApiConfig
 from khadamat.api.execution import QueryTimeout
@@ -134,6 +134,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(validate.router)
     app.include_router(library.router)
     app.include_router(ui.router)
+    app.include_router(context.router)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(QueryTimeout, _timeout)
     app.add_exception_handler(Exception, unexpected_error)  # a fixed 500, details only in the log

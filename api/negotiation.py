@@ -2,13 +2,15 @@
 
 One parser of the Accept header for every route, so that the SPARQL endpoint, the browse API
 and the entity pages answer `Accept: text/turtle` (or a browser's `text/html,…`) the same way.
+Media ranges are parsed and matched by python-mimeparse (a maintained library), which takes each
+type's quality from the most specific range that matches it, so `q=0` really refuses a type.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+import mimeparse
 import pyoxigraph as ox
 
 # Media types of SPARQL results (SELECT / ASK).
@@ -43,61 +45,53 @@ GRAPH_ALIASES = {
 }
 
 
-@dataclass(frozen=True)
-class Preference:
-    media_type: str
-    quality: float
-    order: int
+def _media_ranges(header: str) -> list[tuple[str, str, dict[str, str]]]:
+    """The Accept header's media ranges as python-mimeparse parses them; malformed ones dropped."""
+    ranges = []
+    for item in header.lower().split(","):
+        if item.strip():
+            try:
+                ranges.append(mimeparse.parse_media_range(item))
+            except ValueError:  # mimeparse.MimeTypeParseException: not a type/subtype
+                continue
+    return ranges
 
 
-def parse_accept(header: str | None) -> list[Preference]:
-    """Accept header entries, best first (quality, then specificity, then order written)."""
-    prefs: list[Preference] = []
-    for order, item in enumerate((header or "").split(",")):
-        pieces = [p.strip() for p in item.split(";")]
-        media = pieces[0].lower()
-        if not media:
-            continue
-        quality = 1.0
-        for param in pieces[1:]:
-            name, _, value = param.partition("=")
-            if name.strip() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        prefs.append(Preference(media, quality, order))
-
-    def key(p: Preference) -> tuple[float, int, int]:
-        specificity = 0 if p.media_type == "*/*" else 1 if p.media_type.endswith("/*") else 2
-        return (-p.quality, -specificity, p.order)
-
-    return sorted(prefs, key=key)
+def _quality(
+    media: str, aliases: Sequence[str], ranges: list[tuple[str, str, dict[str, str]]]
+) -> tuple[float, float]:
+    """(quality, fitness) of an offered type: the most specific range that matches it decides
+    (RFC 9110 §12.5.1), so `text/csv;q=0` excludes text/csv even when `text/*` or `*/*` accepts
+    it. An alias counts only where a range names it (application/json, not `text/*` for text/xml:
+    the answer's Content-Type is the offered type), and `application/json;q=0` refuses its type."""
+    named = [r for r in ranges if "*" not in (r[0], r[1])]
+    best = mimeparse.quality_and_fitness_parsed(media, ranges)
+    for alias in aliases:
+        quality, fitness = mimeparse.quality_and_fitness_parsed(alias, named)
+        if fitness > best[1] or (fitness == best[1] and quality < best[0]):
+            best = (quality, fitness)
+    return best
 
 
 def choose(header: str | None, offered: Sequence[str], aliases: dict[str, str] | None = None) -> str | None:
     """The offered media type the client prefers; the first offered when it states no preference.
 
-    Returns None when the client accepts none of them (the caller answers 406 or a default).
+    The highest quality wins, then the most specific range (`*/*, text/csv` gives text/csv), then
+    the order of `offered`. A type whose quality is 0 is never chosen. `aliases` maps other names a
+    client may ask for (application/json) to the offered type they stand for. Returns None when the
+    client accepts none of them (the caller answers 406 or a default).
     """
-    prefs = parse_accept(header)
-    if not prefs:
+    if not (header or "").strip():
         return offered[0]
+    ranges = _media_ranges(header or "")
     aliases = aliases or {}
-    for pref in prefs:
-        if pref.quality <= 0:
-            continue
-        media = aliases.get(pref.media_type, pref.media_type)
-        if media in offered:
-            return media
-        if media == "*/*":
-            return offered[0]
-        if media.endswith("/*"):
-            major = media[:-1]
-            for candidate in offered:
-                if candidate.startswith(major):
-                    return candidate
-    return None
+    chosen, best = None, (0.0, -1.0)
+    for media in offered:
+        others = [alias for alias, target in aliases.items() if target == media]
+        quality, fitness = _quality(media, others, ranges)
+        if quality > 0 and (quality, fitness) > best:
+            chosen, best = media, (quality, fitness)
+    return chosen
 
 
 def wants_html(header: str | None) -> bool:

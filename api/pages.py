@@ -19,10 +19,12 @@ from fastapi.responses import PlainTextResponse, Response
 from fastapi.templating import Jinja2Templates
 from khadamat.api import findings, sparql_files
 from khadamat.api.app_paths import PACKAGE_DIR
+from khadamat.api.context import JSONLD, compact_answer
 from khadamat.api.deps import select, settings_of
 from khadamat.api.lookup import describe, describe_graph, exists
 from khadamat.api.negotiation import GRAPH_ALIASES, GRAPH_TYPES, choose
 from khadamat.api.results import serialize_triples
+from khadamat.api.schema_org import government_service, script_json
 from khadamat.api.trace import trace
 from khadamat.api.views import curie, local_name, properties
 
@@ -106,7 +108,8 @@ def make_router(base_path: str) -> APIRouter:
                 )
             return PlainTextResponse(message, status_code=404)
         if media in GRAPH_TYPES:
-            data = serialize_triples(await describe_graph(request, node), media)
+            graph = await describe_graph(request, node)
+            data = compact_answer(graph) if media == JSONLD else serialize_triples(graph, media)
             return Response(data, media_type=media, headers={"Vary": "Accept"})
         context = await page_context(request, node, base, base_path)
         return templates.TemplateResponse(request, "entity.html", context, headers={"Vary": "Accept"})
@@ -125,6 +128,7 @@ async def page_context(request: Request, node: ox.NamedNode, base: str, base_pat
         rows.append({"key": key, "label": labels.get(full, key) if full else key, "values": values})
     is_item = any(t in (KH + "Service", KH + "Task") for t in types)
     steps = await trace(request, node) if is_item else []
+    markup = government_service(node.value, props, steps) if KH + "Service" in types else None
     return {
         "iri": node.value,
         "title": page_title(props) or local_name(node.value),
@@ -134,4 +138,5 @@ async def page_context(request: Request, node: ox.NamedNode, base: str, base_pat
         "findings": await findings.for_node(request, node),
         "link": lambda iri: link(iri, base, base_path),
         "is_item": is_item,
+        "schema_org": None if markup is None else script_json(markup),
     }

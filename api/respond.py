@@ -14,6 +14,7 @@ from typing import Any
 import pyoxigraph as ox
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
+from khadamat.api.context import JSONLD, compact_answer
 from khadamat.api.negotiation import choose
 from khadamat.api.results import serialize_triples
 
@@ -66,5 +67,6 @@ async def negotiated(
     media = choose(request.headers.get("accept"), offered) or "application/json"
     if media == "application/json" or triples is None:
         return JSONResponse(body, headers={"Vary": "Accept"})
-    data = serialize_triples(await triples(), media)
+    graph = await triples()
+    data = compact_answer(graph) if media == JSONLD else serialize_triples(graph, media)
     return Response(data, media_type=media, headers={"Vary": "Accept"})

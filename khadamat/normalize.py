@@ -29,16 +29,30 @@ _LETTERS = str.maketrans(
         "\u200e": "",  # LRM
         "\ufeff": "",  # BOM / ZWNBSP
         "\u00a0": " ",
+        "\u00ad": "",  # soft hyphen: invisible, left behind by word processors and PDFs
     }
 )
 _DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 _TATWEEL = "\u0640"
+# Arabic Presentation Forms-A and -B: the positional glyphs (initial, medial, final, isolated) and
+# ligatures that text copied from a PDF often carries instead of the letters (ﻣﺠﻮﺯ for مجوز).
+_PRESENTATION_FORMS = re.compile("[\ufb50-\ufdff\ufe70-\ufeff]+")
 _SPACES = re.compile(r"\s+")
 
 
 def latin_digits(text: str) -> str:
     """Persian and Arabic-Indic digits become Latin; nothing else changes."""
     return text.translate(_DIGITS)
+
+
+def fold_presentation_forms(text: str) -> str:
+    """Arabic presentation forms become the letters they show (NFKC of those characters only).
+
+    NFKC on the whole text would also rewrite characters that are meant as written (superscript
+    digits, full-width Latin, the ﬁ ligature, the Kelvin sign…); the presentation forms have no
+    meaning of their own, so only they are folded.
+    """
+    return _PRESENTATION_FORMS.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
 
 
 def _drop_marks(text: str) -> str:
@@ -48,8 +62,9 @@ def _drop_marks(text: str) -> str:
 
 @lru_cache(maxsize=1 << 16)  # pure; a load normalizes the same cells over and over
 def normalize_text(text: str) -> str:
-    """Letters and digits unified, marks dropped, ZWNJ as space, white space collapsed."""
-    text = unicodedata.normalize("NFC", str(text))
+    """Presentation forms folded, letters and digits unified, marks and soft hyphens dropped, ZWNJ
+    as space, white space collapsed."""
+    text = unicodedata.normalize("NFC", fold_presentation_forms(str(text)))
     text = _drop_marks(text.translate(_LETTERS)).translate(_DIGITS)
     return _SPACES.sub(" ", text).strip()
 

@@ -13,6 +13,12 @@ substitutes variables of the top-level projection, so `run_query` adds the param
 the top-level SELECT (and GROUP BY) of its copy of the text and drops them from the rows again:
 the files therefore use parameters in their top-level scope (FILTER, BIND, EXISTS), and grlc's
 own text substitution of the same files stays valid SPARQL.
+
+Two rules keep grlc 1.3 (tests/test_queries_grlc.py serves the folder with it) giving the same
+answers: a boolean is `?_name_xsd_boolean` (grlc reads `?_name_boolean` as a language tag and binds
+`"true"@boolean`), and a file with an XSD-typed parameter declares
+`PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>` itself (otherwise grlc inserts that line before
+every SELECT, sub-selects included, and the text no longer parses).
 """
 
 from __future__ import annotations
@@ -24,20 +30,33 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import yaml
-from pyoxigraph import Literal, NamedNode
+from pyoxigraph import Literal, NamedNode, QueryTriples, Triple
 
 from khadamat.jalali import DateFormatError, parse_date
 from khadamat.namespaces import PREFIXES, XSD
 from khadamat.normalize import latin_digits
-from khadamat.resources import data_files
+from khadamat.resources import data_files, data_path
 from khadamat.store import Store, Term
 
 # grlc's own pattern (src/gquery.py): name, then an optional type and an optional user-defined part.
 _PARAM = re.compile(r"[?$](_{1,2})([A-Za-z0-9]+)(?:_([A-Za-z0-9]+))?(?:_([A-Za-z0-9]+))?\b")
 _XSD_TYPES = frozenset(
     {
-        "string", "boolean", "decimal", "integer", "double", "float", "date", "dateTime", "time",
-        "gYear", "gYearMonth", "duration", "nonNegativeInteger", "positiveInteger", "anyURI",
+        "string",
+        "boolean",
+        "decimal",
+        "integer",
+        "double",
+        "float",
+        "date",
+        "dateTime",
+        "time",
+        "gYear",
+        "gYearMonth",
+        "duration",
+        "nonNegativeInteger",
+        "positiveInteger",
+        "anyURI",
     }
 )
 _PLAIN_TYPES = frozenset({"iri", "number", "literal", "string"})
@@ -122,8 +141,9 @@ def decorators(text: str) -> dict[str, object]:
 
 def _strip_comments(text: str) -> str:
     # Variables in comments (the header describes them) are not parameters.
-    return "\n".join(line.split("#", 1)[0] if not line.lstrip().startswith("PREFIX") else ""
-                     for line in text.splitlines())
+    return "\n".join(
+        line.split("#", 1)[0] if not line.lstrip().startswith("PREFIX") else "" for line in text.splitlines()
+    )
 
 
 def _mapping(entries: object) -> dict[str, object]:
@@ -311,3 +331,28 @@ def columns(spec: QuerySpec) -> list[str]:
         elif depth == 0 and ch == "?" and (var := re.match(r"\?(\w+)", head[i:])):
             names.append(var.group(1))
     return [n for n in dict.fromkeys(names) if not n.startswith("_")]
+
+
+# Profiles: CONSTRUCT mappings to and from other vocabularies (queries/profiles/{name}/{direction}/).
+PROFILES = ("cpsv-ap",)
+
+
+def profile_specs(profile: str, direction: str) -> list[QuerySpec]:
+    """The CONSTRUCT files of one profile and direction ('export' or 'import'), in file-name order.
+
+    They live under queries/profiles/, outside the top-level folder `library()` lists, so that
+    they are never offered as library endpoints: they are whole-catalog mappings, not reports."""
+    if profile not in PROFILES:
+        raise QueryError(f"no profile named {profile!r}; profiles: {', '.join(PROFILES)}")
+    folder = data_path("queries") / "profiles" / profile / direction
+    return [load_spec(p) for p in sorted(folder.glob("*.rq"))]
+
+
+def run_construct(
+    store: Store, spec: QuerySpec, default_graph: list[NamedNode] | None = None
+) -> list[Triple]:
+    """The triples of a CONSTRUCT file; the default graph is the union, or the given graphs."""
+    result = store.raw_query(spec.text, default_graph=default_graph)
+    if not isinstance(result, QueryTriples):
+        raise QueryError(f"{spec.path.name} is not a CONSTRUCT query")
+    return list(result)

@@ -27,6 +27,7 @@ from khadamat.config import Settings
 from khadamat.iris import Minter
 from khadamat.namespaces import KH, PREFIXES, sparql_prologue
 from khadamat.resources import data_path, read_rebased
+from khadamat.standard_types import RULE_VERSION, with_standard_types
 
 Term = NamedNode | Literal | ox.BlankNode | Triple
 Bindings = Mapping[str, Term]
@@ -277,12 +278,16 @@ class OxigraphStore:
             (self.minter.corpus_graph, CORPUS_FILES),
         ):
             texts = [read_rebased(p, self.minter.base) for p in _existing("ontology", names)]
-            digest = hashlib.sha256("\n".join(texts).encode("utf-8")).hexdigest()
+            typed = graph == self.minter.corpus_graph  # the corpus's nodes carry the standard types too
+            rule = [RULE_VERSION] if typed else []
+            digest = hashlib.sha256("\n".join(texts + rule).encode("utf-8")).hexdigest()
             if self._stored_hash(graph) == digest:
                 continue
             triples = [
                 q.triple for text in texts for q in ox.parse(text.encode("utf-8"), format=RdfFormat.TURTLE)
             ]
+            if typed:
+                triples = with_standard_types(triples)
             # The hash lives inside the graph it describes, so it is replaced in the same transaction.
             triples.append(Triple(graph, _CONTENT_HASH, Literal(digest)))
             self.replace_graphs({graph: triples})

@@ -102,7 +102,7 @@ def _parse_error(path: Path, fmt: RdfFormat, exc: Exception) -> InputError:
     return InputError.of_file(path.name, f"{what} ({type(exc).__name__}: {exc})")
 
 
-def _parse(
+def parse_bounded(
     path: Path, fmt: RdfFormat, base: str, limits: LoaderLimits, sink: ErrorSink
 ) -> list[ox.Quad] | None:
     """The quads of the file, or None (reported) when it is out of bounds or does not parse."""
@@ -121,16 +121,13 @@ def _parse(
         return None
 
 
-def _check(
-    path: Path,
-    graph: NamedNode,
-    triples: list[Triple],
-    found: Declared,
-    ownership: Ownership,
-    sink: ErrorSink,
+def check_graph(
+    path: Path, graph: NamedNode, triples: list[Triple], ownership: Ownership, sink: ErrorSink
 ) -> bool:
-    """The one ownership rule: may the file write this graph, and are its triples about nodes the
-    graph's owner may describe? Reports the first reason not to."""
+    """The one ownership rule: may the file write this graph (for the agencies and laws its
+    triples declare), and are its triples about nodes the graph's owner may describe? Reports the
+    first reason not to."""
+    found = declared(triples, ownership)
     owner = ownership.graph_owner(graph, found.agencies, found.laws)
     if isinstance(owner, str):
         sink.add(InputError.of_file(path.name, owner))
@@ -158,7 +155,7 @@ def read_rdf_file(
 ) -> dict[NamedNode, list[Triple]]:
     """The graphs of one RDF file; quads in the default graph are placed like a triple file."""
     fmt = FORMATS[path.suffix.lower()]
-    quads = _parse(path, fmt, ownership.minter.base, limits, sink)
+    quads = parse_bounded(path, fmt, ownership.minter.base, limits, sink)
     if quads is None:
         return {}
     graphs: dict[NamedNode, list[Triple]] = {}
@@ -179,7 +176,7 @@ def read_rdf_file(
         if graph is None:
             return {}
         graphs.setdefault(graph, []).extend(loose)
-    owned = [_check(path, g, t, declared(t, ownership), ownership, sink) for g, t in graphs.items()]
+    owned = [check_graph(path, g, t, ownership, sink) for g, t in graphs.items()]
     return graphs if all(owned) else {}
 
 

@@ -15,13 +15,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from khadamat.loader import rdf_files
+from khadamat.loader import profile_in, rdf_files
 from khadamat.loader import vocab as V
 from khadamat.loader.columns import SERVICES, SHEETS, sheet_spec
-from khadamat.loader.errors import InputError, SubmissionError
+from khadamat.loader.errors import InputError, Notice, SubmissionError
 from khadamat.loader.limits import LoaderLimits
 from khadamat.loader.mapping import Mapper
-from khadamat.loader.readers import RawSheet, Source, read_csv_file, read_csv_folder, read_xlsx, sha256_of
+from khadamat.loader.readers import (
+    RawSheet,
+    SkipSheet,
+    Source,
+    read_csv_file,
+    read_csv_folder,
+    read_xlsx,
+    sha256_of,
+)
 from khadamat.loader.resolve import SECTIONS, Registry, read_snapshot
 from khadamat.loader.sheets import ErrorSink, ParsedSheet, parse_sheet
 from pyoxigraph import Literal, NamedNode, Quad, Triple
@@ -43,10 +51,30 @@ class Submission:
     agencies: list[str]
     sources: list[Path]
     laws: list[str] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)  # sheets left out (not of the format)
 
     @property
     def triple_count(self) -> int:
         return sum(len(t) for t in self.graphs.values())
+
+
+SHEET_NAMES = ", ".join(f"{s.key} ({s.name})" for s in SHEETS)
+
+
+def _skip_unknown(sink: ErrorSink) -> SkipSheet:
+    """The readers' `skip`: a sheet (or a folder's CSV file) whose name is not a sheet of the format
+    is left unread, with a notice. Agencies' templates carry instructions and lookup sheets, and
+    openpyxl names a new workbook's sheet `Sheet`; none of them should refuse the workbook."""
+
+    def skip(file: str, sheet: str) -> bool:
+        if sheet_spec(sheet) is not None:
+            return False
+        sink.notices.append(
+            Notice(file, sheet, f"skipped, not read: not a sheet of the format ({SHEET_NAMES})")
+        )
+        return True
+
+    return skip
 
 
 def _read_tabular(
@@ -56,6 +84,7 @@ def _read_tabular(
     sheets: list[RawSheet] = []
     sources: list[Source] = []
     rdf: list[Path] = []
+    skip = _skip_unknown(sink)
     for path in paths:
         if progress:
             progress(f"reading {path}", 0, 0)
@@ -64,13 +93,13 @@ def _read_tabular(
                 InputError.of_file(str(path), "an existing .xlsx file, folder of .csv files or RDF file")
             )
         elif path.is_dir():
-            found, files = read_csv_folder(path, sink.errors, limits)
+            found, files = read_csv_folder(path, sink.errors, limits, skip)
             sheets += found
             sources += files
         elif path.suffix.lower() in WORKBOOK_SUFFIXES:
-            sheets += read_xlsx(path, sink.errors, progress, limits)
+            sheets += read_xlsx(path, sink.errors, progress, limits, skip)
             sources.append(Source(path, sha256_of(path)))
-        elif path.suffix.lower() == ".csv":  # one sheet on its own, named by the file
+        elif path.suffix.lower() == ".csv":  # one sheet on its own, named by the file: never skipped
             if (sheet := read_csv_file(path, sink.errors, limits)) is not None:
                 sheets.append(sheet)
             sources.append(Source(path, sha256_of(path)))
@@ -94,9 +123,10 @@ def _parse_sheets(
     parsed: dict[str, list[ParsedSheet]] = {}
     for raw in raw_sheets:
         spec = sheet_spec(raw.name)
-        if spec is None:
-            names = ", ".join(f"{s.key} ({s.name})" for s in SHEETS)
-            sink.add(InputError(raw.file, raw.name, None, None, f"a sheet named one of {names}", raw.name))
+        if spec is None:  # a .csv file given on its own: named by the user, so an error
+            sink.add(
+                InputError(raw.file, raw.name, None, None, f"a sheet named one of {SHEET_NAMES}", raw.name)
+            )
             continue
         if progress:
             progress(f"parsing {raw.file}: {spec.key}", 0, len(raw.rows))
@@ -203,31 +233,39 @@ def provenance_quads(
     return keep + new
 
 
-def build_submission(paths: Sequence[Path], store: Store, progress: Progress | None = None) -> Submission:
+def build_submission(
+    paths: Sequence[Path], store: Store, progress: Progress | None = None, profile: str | None = None
+) -> Submission:
     """Read, check and map a submission against itself and the store. Writes nothing.
 
-    Raises SubmissionError with every error of the submission when anything does not fit.
+    Raises SubmissionError with every error of the submission when anything does not fit. With a
+    `profile` (cpsv-ap), the RDF files are in that standard's terms and are mapped by its import
+    queries (loader/profile_in.py) before the same ownership rule places them.
     """
     started = dt.datetime.now(dt.UTC)
     sink = ErrorSink()
     paths = [Path(p) for p in paths]
     raw_sheets, sources, rdf_paths = _read_tabular(paths, sink, progress, LoaderLimits.from_env())
     parsed = _parse_sheets(raw_sheets, sink, progress)
-    if raw_sheets and SERVICES.key not in parsed:
-        files = ", ".join(sorted({r.file for r in raw_sheets}))
+    if (raw_sheets or sink.notices) and SERVICES.key not in parsed:  # notices: skipped sheets
+        files = ", ".join(sorted({r.file for r in raw_sheets} | {n.file for n in sink.notices}))
         sink.add(InputError.of_file(files, "a services sheet (شناسنامه خدمات); the submission has none"))
     raw_sheets.clear()  # the parsed rows hold what is needed; a national catalog is large
     registry = Registry(store.minter, read_snapshot(store))
     mapper = Mapper(store.minter, registry, sink, progress)
     _map(parsed, mapper, registry)
-    for graph, triples in rdf_files.read_rdf_files(rdf_paths, registry.ownership, sink).items():
+    if profile is None:
+        rdf_graphs = rdf_files.read_rdf_files(rdf_paths, registry.ownership, sink)
+    else:
+        rdf_graphs = profile_in.read_profile_files(rdf_paths, profile, registry.ownership, sink)
+    for graph, triples in rdf_graphs.items():
         if graph in mapper.graphs:
             sink.add(
                 InputError.of_file(graph.value, "each graph from one source; the workbook writes it too")
             )
         mapper.graphs[graph] = triples
     if sink.errors:
-        raise SubmissionError(sink.errors)
+        raise SubmissionError(sink.errors, sink.notices)
     _carry_over(store, mapper, registry)
     graphs = {graph: with_standard_types(triples) for graph, triples in mapper.graphs.items()}
     ended = dt.datetime.now(dt.UTC)
@@ -237,6 +275,7 @@ def build_submission(paths: Sequence[Path], store: Store, progress: Progress | N
         agencies=_graph_codes(graphs, store, "agency"),
         sources=[s.path for s in sources],
         laws=_graph_codes(graphs, store, "law"),
+        notices=sink.notices,
     )
 
 

@@ -34,7 +34,7 @@ ART2 = "https://w3id.org/khadamat/id/law/circ-29168/article/2/part/بند-"
 WB_COLUMN = URIRef(KH + "workbookColumn")
 WB_HEADER = URIRef(KH + "workbookHeader")
 XSD_DATE = URIRef("http://www.w3.org/2001/XMLSchema#date")
-XSD_DATETIME = URIRef("http://www.w3.org/2001/XMLSchema#dateTime")
+CORPUS_INSTRUMENT = "https://w3id.org/khadamat/id/law/circ-29168"
 TERM_TYPES = (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty)
 
 
@@ -98,16 +98,11 @@ owlready2.reasoning.JAVA_MEMORY = 512  # MB; the ontology is small and the machi
 def _hermit_world(graph: rdflib.Graph, tmp_path: Path) -> owlready2.World:
     """Reason over `graph` with HermiT in a fresh owlready2 world; raises if inconsistent.
 
-    xsd:date is not in the OWL 2 datatype map, so HermiT refuses its literals: date values are
-    handed over as xsd:dateTime at midnight (the ontology declares no date ranges).
+    owlready2 reads no Turtle: the graph goes over as N-Triples, every triple and literal as it is
+    (xsd:date values included: the date properties are annotation properties, see khadamat.ttl).
     """
-    copy = rdflib.Graph()
-    for s, p, o in graph:
-        if isinstance(o, Literal) and o.datatype == XSD_DATE:
-            o = Literal(f"{o}T00:00:00", datatype=XSD_DATETIME)
-        copy.add((s, p, o))
     path = tmp_path / "reasoner-input.nt"
-    copy.serialize(path, format="nt", encoding="utf-8")
+    graph.serialize(path, format="nt", encoding="utf-8")
     world = owlready2.World()
     ontology = world.get_ontology(path.as_uri()).load(format="ntriples")
     with ontology:
@@ -122,12 +117,34 @@ def _unsatisfiable(world: owlready2.World) -> list[str]:
 
 @needs_java
 @pytest.mark.slow
-def test_hermit_finds_ontology_and_schemes_consistent_and_every_class_satisfiable(tmp_path: Path) -> None:
-    world = _hermit_world(_graph(ONTOLOGY, SCHEMES), tmp_path)
+def test_hermit_opens_the_ontology_folder_as_shipped_and_every_class_is_satisfiable(tmp_path: Path) -> None:
+    # What a user opens in Protégé: every Turtle file of the ontology folder (ontology, schemes,
+    # thesaurus, legal corpus with its xsd:date values), unchanged.
+    shipped = sorted(data_path("ontology").glob("*.ttl"))
+    assert {p.name for p in shipped} >= {"khadamat.ttl", "schemes.ttl", "thesaurus.ttl", "legal-corpus.ttl"}
+    graph = _graph(*shipped)
+    assert any(isinstance(o, Literal) and o.datatype == XSD_DATE for o in graph.objects())
+    world = _hermit_world(graph, tmp_path)
     assert _unsatisfiable(world) == []
     # The whole hierarchy was loaded: a provincial unit is a CPSV-AP public organisation.
     unit = world[KH + "ProvincialUnit"]
     assert world["http://data.europa.eu/m8g/PublicOrganisation"] in unit.ancestors()
+    # And the corpus with it: an instrument of the corpus reached the reasoner.
+    assert world[CORPUS_INSTRUMENT] is not None
+
+
+def test_date_properties_are_annotations_so_dl_reasoners_accept_their_values(onto: rdflib.Graph) -> None:
+    # xsd:date is outside the OWL 2 datatype map: a data property asserting one stops HermiT.
+    dated = {
+        p
+        for p, o in _graph(*data_path("ontology").glob("*.ttl")).predicate_objects()
+        if isinstance(o, Literal) and o.datatype == XSD_DATE
+    }
+    dated.add(URIRef(KH + "verifiedOn"))  # the catalog's dates
+    for prop in dated:
+        assert (prop, RDF.type, OWL.AnnotationProperty) in onto, prop
+        assert (prop, RDF.type, OWL.DatatypeProperty) not in onto, prop
+        assert (prop, RDFS.range, None) not in onto, prop
 
 
 @needs_java

@@ -2,7 +2,8 @@
 
 For handing a catalog to another tool or archiving one agency's submission as the graph holds it.
 Dataset formats (TriG, N-Quads, JSON-LD) keep the named graphs; Turtle merges the chosen graphs
-into one graph.
+into one graph. With `--profile cpsv-ap` the catalog is written as CPSV-AP 3.2 instead (one graph,
+mapped by the CONSTRUCT files of queries/profiles/cpsv-ap/export/).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pyoxigraph import NamedNode, RdfFormat
 
 from khadamat.commands.stats import open_existing_store
 from khadamat.output import output_problem, write_output
+from khadamat.profiles import export_triples, serialize
+from khadamat.querylib import PROFILES
 from khadamat.store import OxigraphStore
 
 FORMATS: dict[str, RdfFormat] = {
@@ -39,6 +42,13 @@ def add_parser(subparsers: argparse._SubParsersAction, parent: argparse.Argument
     parser.add_argument("--format", choices=tuple(FORMATS), default="trig", help="RDF format (default: trig)")
     parser.add_argument("--agency", metavar="CODE", help="export only the named graph of this agency")
     parser.add_argument("-o", "--output", type=Path, metavar="FILE", help="write to FILE (default: stdout)")
+    parser.add_argument(
+        "--profile",
+        choices=PROFILES,
+        help="write the catalog in a standard's terms instead of the store's graphs: cpsv-ap = "
+        "CPSV-AP 3.2 (public services, organisations, rules, legal resources, evidence, outputs, "
+        "channels, costs, life events), by the CONSTRUCT files of queries/profiles/",
+    )
     parser.set_defaults(run=run)
 
 
@@ -72,7 +82,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         graphs = chosen_graphs(store, args.agency)
-        data = store.dump(FORMATS[args.format], graphs)
+        if args.profile is None:
+            data = store.dump(FORMATS[args.format], graphs)
+        else:
+            data = serialize(export_triples(store, args.profile, graphs), FORMATS[args.format])
     except LookupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

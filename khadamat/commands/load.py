@@ -17,6 +17,7 @@ from pathlib import Path
 from khadamat.config import Settings
 from khadamat.loader.errors import SubmissionError
 from khadamat.loader.submission import build_submission, write_submission
+from khadamat.querylib import PROFILES
 from khadamat.store import StoreBusy, StoreError, load_wait, open_store, write_lock
 
 EXIT_BUSY = 75  # sysexits EX_TEMPFAIL: another load holds the store; nothing was written
@@ -42,6 +43,12 @@ def add_parser(subparsers: argparse._SubParsersAction, parent: argparse.Argument
         help=".xlsx workbook, folder of .csv files (or one .csv), or RDF file",
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress lines on stderr")
+    parser.add_argument(
+        "--profile",
+        choices=PROFILES,
+        help="the RDF files are in a standard's terms: cpsv-ap = CPSV-AP 3.2 (public services, "
+        "organisations, evidence), mapped into the agencies' graphs by queries/profiles/",
+    )
     parser.add_argument(
         "--wait",
         type=float,
@@ -99,7 +106,7 @@ def _load(args: argparse.Namespace, settings: Settings) -> int:
             reader = None  # no store yet: the writable open below creates it
         if reader is not None:
             try:
-                submission = build_submission(args.paths, reader, progress)
+                submission = build_submission(args.paths, reader, progress, args.profile)
             finally:
                 reader.close()
         store = open_store(settings)
@@ -110,7 +117,7 @@ def _load(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     try:
         if submission is None or store.reference_graphs_changed:
-            submission = build_submission(args.paths, store, progress)
+            submission = build_submission(args.paths, store, progress, args.profile)
         write_submission(submission, store, progress)
     except SubmissionError as exc:
         return _refused(exc)
