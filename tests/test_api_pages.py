@@ -30,9 +30,9 @@ def test_service_iri_gives_a_persian_page_with_its_trace(site) -> None:
     assert '<h1 dir="auto">صدور دفترچه بيمه</h1>' in page
     assert '<time datetime="2024-06-22">۱۴۰۳/۰۴/۰۲</time>' in page  # Jalali for people
     # The legal trace as links to the pages of the mission, the article and the law.
-    assert '<a href="/id/mission/sso-m1">ارائه خدمات بیمه‌ای به بیمه‌شدگان</a>' in page
-    assert '<a href="/id/law/ssl/article/28">ماده ۲۸</a>' in page
-    assert '<a href="/id/law/ssl">قانون تأمین اجتماعی</a>' in page
+    assert '<a href="/id/mission/sso-m1" dir="auto">ارائه خدمات بیمه‌ای به بیمه‌شدگان</a>' in page
+    assert '<a href="/id/law/ssl/article/28" dir="auto">ماده ۲۸</a>' in page
+    assert '<a href="/id/law/ssl" dir="auto">قانون تأمین اجتماعی</a>' in page
     assert "منابع درآمد سازمان عبارت است از حق بیمه." in page
     assert "یافته‌های اعتبارسنجی" in page
 
