@@ -1,4 +1,7 @@
-"""Browse API, agencies: the tree of ministries, affiliated agencies and units, and one agency."""
+"""Browse API, agencies: the tree of ministries, affiliated agencies and units, and one agency.
+
+The tree is also a page: a browser gets it as right-to-left HTML (agencies.html, list_pages.py).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from fastapi.responses import Response
 from khadamat.api import sparql_files
 from khadamat.api.catalog_index import Agency, CatalogIndex, index_of
 from khadamat.api.deps import select
+from khadamat.api.list_pages import entity_href, listed, query_url
 from khadamat.api.lookup import agency_node, describe, describe_graph
 from khadamat.api.respond import negotiated
 from khadamat.api.services import count_for_agency
@@ -38,9 +42,28 @@ def tree(index: CatalogIndex) -> list[dict[str, Any]]:
     return roots
 
 
+def _linked(request: Request, nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The tree with, on each agency, the links of its page: its own page and its services."""
+    return [
+        node
+        | {
+            "href": entity_href(request, node["iri"]),
+            "services_href": query_url("/services", {"agency": node["code"]}),
+            "children": _linked(request, node["children"]),
+        }
+        for node in nodes
+    ]
+
+
 @router.get("/agencies", summary="The tree of agencies, affiliated agencies and units")
 async def list_agencies(request: Request) -> Response:
-    return await negotiated(request, {"agencies": tree(await index_of(request))})
+    """JSON by default; a right-to-left page of the tree for browsers."""
+    body = {"agencies": tree(await index_of(request))}
+
+    def page() -> dict[str, Any]:
+        return {"title": "دستگاه‌ها", "agencies": _linked(request, body["agencies"])}
+
+    return await listed(request, body, None, "agencies.html", page)
 
 
 async def missions_of(request: Request, node: ox.NamedNode) -> list[dict[str, Any]]:

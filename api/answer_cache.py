@@ -5,8 +5,9 @@ queries of an audit dashboard):
 
 * single flight — identical requests in flight share one computation instead of starting one
   worker each;
-* an LRU of finished answers — the store cannot change while the server lives (it is opened
-  read-only), so an answer stays right until the server restarts after a load.
+* an LRU of finished answers — per store generation (`GenerationCaches`): a generation never
+  changes once written, so an answer stays right for as long as requests read that generation;
+  a write makes a new generation, whose cache starts empty (khadamat/generations.py).
 
 The LRU is bounded in bytes overall (`max_bytes`, the `cache_bytes` setting) as well as in
 entries, and an answer larger than `max_entry_bytes` (an eighth of the whole by default) is
@@ -57,6 +58,11 @@ class AnswerCache:
             _, (_, dropped) = self._done.popitem(last=False)
             self.bytes -= dropped
 
+    def drop_answers(self) -> None:
+        """Forget every finished answer (computations in flight still share theirs)."""
+        self._done.clear()
+        self.bytes = 0
+
     def _cached(self, key: Hashable) -> tuple[bool, Any]:
         if key in self._done:
             self._done.move_to_end(key)
@@ -92,6 +98,31 @@ class AnswerCache:
             return await asyncio.wait_for(asyncio.shield(future), timeout), how
         except TimeoutError as exc:
             raise QueryTimeout(timeout) from exc
+
+
+class GenerationCaches:
+    """One AnswerCache per store generation, the newest two kept.
+
+    A request reads one generation from start to end (api/deps.py store_of), so it asks the cache
+    of that generation: after a write, requests still reading the old generation share the old
+    cache, new ones start the new one. When a new generation appears the finished answers of the
+    older ones are dropped at once, so memory stays within about one cache's bound."""
+
+    KEPT = 2
+
+    def __init__(self, make: Callable[[], AnswerCache]) -> None:
+        self._make = make
+        self._by_generation: OrderedDict[str | None, AnswerCache] = OrderedDict()
+
+    def of(self, generation: str | None) -> AnswerCache:
+        cache = self._by_generation.get(generation)
+        if cache is None:
+            for older in self._by_generation.values():
+                older.drop_answers()
+            cache = self._by_generation[generation] = self._make()
+            while len(self._by_generation) > self.KEPT:
+                self._by_generation.popitem(last=False)
+        return cache
 
 
 def _size(value: Any) -> int:

@@ -1,16 +1,16 @@
 """The application factory: one FastAPI app over one store per worker process.
 
-The store opens read-only by default. Why: uvicorn's `--workers N` runs N processes, and
-RocksDB lets only one process open a store read-write; read-only opens can be many. The price
-(pyoxigraph documents it): opening read-only while another process writes is undefined, and a
-read-only store does not see later writes. So `khadamat load` runs while the server is stopped,
-or the server is restarted after a load. `--read-write` (one worker only) opens the store the
-ordinary way for a server that must see loads made through it later; the app never writes.
+Every worker reads the store's active generation read-only (RocksDB lets many processes open a
+database read-only, one read-write) and follows it: writes (`khadamat load`, `POST /submissions`)
+never change a generation that is read, they make a new one and switch `active` to it, and each
+request looks at `active` first (khadamat/live_store.py, docs/architecture.md "Live reads and
+writes"). So the server sees every accepted write at once, without a restart.
 """
 
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
@@ -20,15 +20,29 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from khadamat.api import browse, catalog_index, context, library, pages, sparql, ui, validate
+from khadamat.api import (
+    auth,
+    browse,
+    catalog_index,
+    context,
+    history,
+    library,
+    pages,
+    sparql,
+    submissions,
+    ui,
+    validate,
+)
 from khadamat.api.app_paths import PACKAGE_DIR
 from khadamat.api.config import ApiConfig
+from khadamat.api.deps import generation_of
 from khadamat.api.execution import QueryTimeout
 from khadamat.api.query_workers import QueryWorkerPool
 from khadamat.api.respond import ApiError, error_response, unexpected_error
 
 from khadamat import __version__
 from khadamat.config import Settings
+from khadamat.live_store import LiveStore
 from khadamat.store import Store, StoreError, open_store
 
 DESCRIPTION = """
@@ -41,16 +55,17 @@ Khadamat (خدمات) — the service architecture of Iran's executive agencies 
 """
 
 
-def open_server_store(settings: Settings, config: ApiConfig) -> Store:
-    """The worker's store: read-only unless configured read-write (see the module docstring)."""
+def open_server_store(settings: Settings, config: ApiConfig) -> LiveStore:
+    """The worker's store: the active generation read-only, followed as writes switch it
+    (khadamat/live_store.py). `--read-write` creates an empty store first when there is none."""
     if config.read_write:
-        return open_store(settings)
-    if not settings.store_dir.is_dir() or not any(settings.store_dir.iterdir()):
+        open_store(settings).close()
+    elif not settings.store_dir.is_dir() or not any(settings.store_dir.iterdir()):
         raise StoreError(
             f"no store at {settings.store_dir}: load a catalog first (khadamat load --store "
             f"{settings.store_dir} …) or start with --read-write to create an empty one"
         )
-    return open_store(settings, read_only=True)
+    return LiveStore(settings)
 
 
 def base_path(base: str) -> str:
@@ -69,8 +84,10 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = store is None
-        app.state.store = open_server_store(settings, config) if own else store
-        catalog_index.start(app, app.state.store)  # read the browse index in the background
+        if own:  # followed per request (api/deps.py store_of); no generation held here
+            app.state.live = open_server_store(settings, config)
+        app.state.store = store
+        catalog_index.start(app, app.state.live.current() if own else store)  # built in the background
         # Client-written SPARQL runs in these processes, never in this one (api/query_workers.py).
         limits = config.sparql
         app.state.query_pool = QueryWorkerPool(settings, limits.workers, limits.worker_memory_bytes)
@@ -80,8 +97,8 @@ def create_app(
         finally:
             await app.state.query_pool.close()
             if own:
-                app.state.store.close()
-                app.state.store = None
+                app.state.live.close()
+                app.state.store = app.state.live = None
                 gc.collect()  # drop pyoxigraph's handle now, so the store directory is free
 
     app = FastAPI(
@@ -120,7 +137,9 @@ def create_app(
     async def health(request: Request) -> dict[str, object]:
         pool = request.app.state.query_pool  # busy: slots running a query or being replaced
         workers = {"size": pool.size, "busy": pool.busy}
-        return {"status": "ok", "version": __version__, "query_workers": workers}
+        # generation: the store version this worker now reads (khadamat/generations.py)
+        live = {"generation": generation_of(request), "worker": os.getpid()}
+        return {"status": "ok", "version": __version__, "query_workers": workers, **live}
 
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
     # Last: with a base like http://host/ the pages cover every path the app does not serve.
@@ -135,6 +154,9 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(library.router)
     app.include_router(ui.router)
     app.include_router(context.router)
+    app.include_router(auth.router)
+    app.include_router(history.router)
+    app.include_router(submissions.router)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(QueryTimeout, _timeout)
     app.add_exception_handler(Exception, unexpected_error)  # a fixed 500, details only in the log

@@ -7,36 +7,21 @@ They come from the environment so that every uvicorn worker (a separate process 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields
-from typing import ClassVar, Self
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from khadamat.limits import EnvLimits, limit
 
 ENV_TIMEOUT = "KHADAMAT_QUERY_TIMEOUT"
 ENV_RESULT_LIMIT = "KHADAMAT_RESULT_LIMIT"
 ENV_CORS = "KHADAMAT_CORS_ORIGINS"
 ENV_READ_WRITE = "KHADAMAT_SERVER_READ_WRITE"
 ENV_VALIDATE_TIMEOUT = "KHADAMAT_VALIDATE_TIMEOUT"
+ENV_REFUSE_VIOLATIONS = "KHADAMAT_REFUSE_VIOLATIONS"
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RESULT_LIMIT = 10_000
 DEFAULT_VALIDATE_TIMEOUT = 600.0
-
-
-class EnvLimits:
-    """Limits read from `<ENV_PREFIX><FIELD IN CAPITALS>` environment variables (for every worker)."""
-
-    ENV_PREFIX: ClassVar[str] = ""
-
-    @classmethod
-    def from_env(cls) -> Self:
-        values: dict[str, int | float] = {}
-        for item in fields(cls):  # type: ignore[arg-type]
-            raw = os.environ.get(cls.ENV_PREFIX + item.name.upper())
-            if raw:
-                values[item.name] = float(raw) if item.type == "float" else int(raw)
-        return cls(**values)
-
-    def to_env(self) -> dict[str, str]:
-        return {self.ENV_PREFIX + f.name.upper(): str(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -45,17 +30,19 @@ class UploadLimits(EnvLimits):
 
     The request is counted while it streams to a temporary folder, never held in memory; the
     submission is then read and validated in a child process under `memory_bytes` and the
-    validate timeout. Each field is overridden by `KHADAMAT_UPLOAD_<FIELD IN CAPITALS>`.
+    validate timeout. Each field is overridden by `KHADAMAT_UPLOAD_<FIELD IN CAPITALS>`;
+    `khadamat serve` has a flag `--upload-<field-with-dashes>` for each.
     """
 
     ENV_PREFIX: ClassVar[str] = "KHADAMAT_UPLOAD_"
 
-    max_request_bytes: int = 64 * 2**20  # the whole multipart body (413 past it)
-    max_files: int = 20  # files in one upload (a workbook, or up to 7 sheets, or RDF files)
-    max_file_bytes: int = 50 * 2**20  # one uploaded file as sent (compressed, for a workbook)
-    memory_bytes: int = 1024 * 2**20  # memory of the child that reads and validates it
-    concurrent: int = 2  # validations of uploads at once per worker; past it 503 + Retry-After
-    read_timeout: float = 120.0  # seconds for the whole body to arrive (408 past it)
+    max_request_bytes: int = limit(64 * 2**20, "the whole multipart body, 413 past it")
+    # a workbook, or up to 7 sheets, or RDF files
+    max_files: int = limit(20, "files in one upload, 413 past it")
+    max_file_bytes: int = limit(50 * 2**20, "one file as sent (compressed, for a workbook), 413 past it")
+    memory_bytes: int = limit(1024 * 2**20, "memory of the child that reads and validates an upload")
+    concurrent: int = limit(2, "uploads validated at once per worker, 503 with Retry-After past it")
+    read_timeout: float = limit(120.0, "seconds for the whole body to arrive, 408 past it")
 
 
 @dataclass(frozen=True)
@@ -64,19 +51,35 @@ class EndpointLimits(EnvLimits):
     and enforced while it runs in a query worker process (api/query_workers.py).
 
     Each field is overridden by `KHADAMAT_SPARQL_<FIELD IN CAPITALS>`; `khadamat serve` has a
-    flag for each. The time and row limits are ApiConfig.query_timeout and .result_limit.
+    flag `--sparql-<field-with-dashes>` for each (`--sparql-worker-memory` for worker_memory_bytes).
+    The time and row limits are ApiConfig.query_timeout and .result_limit.
     """
 
     ENV_PREFIX: ClassVar[str] = "KHADAMAT_SPARQL_"
 
-    max_query_bytes: int = 64 * 2**10  # UTF-8 length of the query text (the POST body: 3x, encoded)
-    max_depth: int = 64  # nesting of ( { [ << in the query
-    max_tokens: int = 10_000  # words, names, literals and punctuation of the query
-    max_triple_patterns: int = 400  # triple-pattern separators ( . ; , ) in the query
-    max_answer_bytes: int = 64 * 2**20  # one serialized answer
-    workers: int = 4  # query worker processes per server worker; more queries wait for a free one
-    worker_memory_bytes: int = 512 * 2**20  # memory of one query worker (resident and data segment)
-    cache_bytes: int = 256 * 2**20  # all answers kept by the answer cache together
+    # UTF-8 length of the query text (the POST body: 3x, encoded)
+    max_query_bytes: int = limit(64 * 2**10, "longest query text")
+    max_depth: int = limit(64, "deepest nesting of ( { [ << in a query")
+    max_tokens: int = limit(10_000, "most tokens (words, names, literals, punctuation) in a query")
+    max_triple_patterns: int = limit(400, "most triple-pattern separators (. ; ,) in a query")
+    max_answer_bytes: int = limit(64 * 2**20, "largest serialized answer")
+    # more queries than workers wait for a free one
+    workers: int = limit(4, "query worker processes per server worker")
+    # resident set and data segment
+    worker_memory_bytes: int = limit(512 * 2**20, "memory of one query worker", flag="worker-memory")
+    cache_bytes: int = limit(256 * 2**20, "all answers the answer cache keeps")
+
+
+@dataclass(frozen=True)
+class SubmitLimits(EnvLimits):
+    """Bounds on `POST /submissions` and `DELETE /agencies/{code}/data` beyond those of an upload
+    (which are UploadLimits'). Each field is overridden by `KHADAMAT_SUBMIT_<FIELD IN CAPITALS>`;
+    `khadamat serve` has a flag `--submit-<field-with-dashes>` for each."""
+
+    ENV_PREFIX: ClassVar[str] = "KHADAMAT_SUBMIT_"
+
+    wait: float = limit(10.0, "seconds a write waits for another one to finish, 503 with Retry-After past it")
+    retry_after: int = limit(5, "seconds a client told 503 (store busy) should wait (Retry-After)")
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,8 @@ class ApiConfig:
     validate_timeout: float = DEFAULT_VALIDATE_TIMEOUT  # seconds for one validation (/validate, pages)
     uploads: UploadLimits = field(default_factory=UploadLimits)  # POST /validate bounds
     sparql: EndpointLimits = field(default_factory=EndpointLimits)  # /sparql bounds
+    submit: SubmitLimits = field(default_factory=SubmitLimits)  # POST /submissions bounds
+    refuse_violations: bool = False  # refuse submissions whose validation finds Violations
 
     @classmethod
     def from_env(cls) -> ApiConfig:
@@ -102,6 +107,8 @@ class ApiConfig:
             validate_timeout=float(os.environ.get(ENV_VALIDATE_TIMEOUT) or DEFAULT_VALIDATE_TIMEOUT),
             uploads=UploadLimits.from_env(),
             sparql=EndpointLimits.from_env(),
+            submit=SubmitLimits.from_env(),
+            refuse_violations=os.environ.get(ENV_REFUSE_VIOLATIONS, "") in {"1", "true", "yes"},
         )
 
     def to_env(self) -> dict[str, str]:
@@ -114,4 +121,6 @@ class ApiConfig:
             ENV_VALIDATE_TIMEOUT: str(self.validate_timeout),
             **self.uploads.to_env(),
             **self.sparql.to_env(),
+            **self.submit.to_env(),
+            ENV_REFUSE_VIOLATIONS: "1" if self.refuse_violations else "",
         }

@@ -1,7 +1,7 @@
 """What every route needs from the application: the store, the settings, the limits.
 
-The store is opened once per worker process (see app.py) and kept on `app.state`; routes
-reach it through these small accessors so that no module opens a store of its own.
+Each worker process follows the store's active generation (app.py, khadamat/live_store.py);
+routes reach it through these small accessors so that no module opens a store of its own.
 """
 
 from __future__ import annotations
@@ -20,7 +20,19 @@ T = TypeVar("T")
 
 
 def store_of(request: Request) -> Store:
-    return request.app.state.store
+    """The store this request reads: the active generation when the request first asks for it,
+    kept for the rest of the request (one readlink per request; see khadamat/live_store.py)."""
+    store = getattr(request.state, "store", None)
+    if store is None:
+        live = getattr(request.app.state, "live", None)
+        store = request.app.state.store if live is None else live.current()
+        request.state.store = store
+    return store
+
+
+def generation_of(request: Request) -> str | None:
+    """The generation the request reads: what answer caches and the browse index are keyed on."""
+    return getattr(store_of(request), "generation", None)
 
 
 def settings_of(request: Request) -> Settings:

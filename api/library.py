@@ -3,7 +3,7 @@
 Every queries/*.rq (khadamat.querylib) is an endpoint whose parameters come from its grlc
 header; values are bound by querylib.run_query, never spliced. `/gaps` runs every `gap-*`
 query and `/duplicates` every `dup*` query, each answer with its rows and count. Answers are
-shared and cached like those of /sparql (api/answer_cache.py): the server's store is read-only.
+shared and cached like those of /sparql (api/answer_cache.py), per store generation.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def _answer(querylib: Any, store: Any, spec: Any, params: dict[str, str]) -> byt
 
 
 async def _run(request: Request, spec: Any, params: dict[str, str]) -> bytes:
-    """The answer of one library query, shared and cached like /sparql answers (read-only store)."""
+    """The answer of one library query, shared and cached like /sparql answers (per store generation)."""
     querylib = _querylib()
     store = store_of(request)
     key = ("library", spec.name, tuple(sorted(params.items())))

@@ -6,7 +6,8 @@ server that meant a dead server, a slot held forever and memory never returned. 
 process the server stays out of harm's way:
 
 * each worker (`serve_queries`) drops the network for good (seccomp, khadamat/sandbox.py) and
-  bounds its data segment, then opens the store read-only and answers jobs one at a time;
+  bounds its data segment, then opens the store read-only and answers jobs one at a time, each
+  from the store's active generation (a readlink per job; reopened when a write switched it);
 * the server sends a `QueryJob` and waits, in a thread of its own (the event loop never blocks),
   watching the worker's memory. Past the time limit the worker is killed (SIGKILL): the client
   gets 503 at once and the slot is free again as soon as a fresh worker has opened the store
@@ -33,7 +34,14 @@ from typing import Any
 import anyio
 import anyio.to_thread
 from khadamat.api.execution import QueryTimeout
-from khadamat.api.query_job import TOO_COMPLEX, EndpointError, QueryAnswer, QueryJob, execute
+from khadamat.api.query_job import (
+    STORE_UNAVAILABLE,
+    TOO_COMPLEX,
+    EndpointError,
+    QueryAnswer,
+    QueryJob,
+    execute,
+)
 
 from khadamat import sandbox
 from khadamat.config import Settings
@@ -48,10 +56,10 @@ BUSY = "every query worker is busy; try again in a few seconds"
 def serve_queries(conn: Connection, settings: Settings, memory_bytes: int) -> None:
     """The body of a worker process: no network, bounded memory, the store read-only, then jobs."""
     sandbox.prepare_child(memory_bytes)
-    from khadamat.store import open_store
+    from khadamat.live_store import LiveStore
 
     try:
-        store = open_store(settings, read_only=True)
+        live = LiveStore(settings)
     except Exception as exc:
         conn.send((sandbox.FOREIGN, f"{type(exc).__name__}: {exc}"))
         return
@@ -61,7 +69,18 @@ def serve_queries(conn: Connection, settings: Settings, memory_bytes: int) -> No
             job = conn.recv()
         except (EOFError, OSError):
             return
-        sandbox.send(conn, sandbox.outcome(execute, (store, job), {}))
+        # One readlink per query: a write switched `active` → this query reads the new generation.
+        sandbox.send(conn, sandbox.outcome(_execute_live, (live, job), {}))
+
+
+def _execute_live(live: Any, job: QueryJob) -> QueryAnswer:
+    """Answer `job` from the active generation (reopened when it changed)."""
+    try:
+        store = live.current()
+    except Exception:
+        log.exception("query worker cannot open the store's active generation")
+        raise EndpointError(503, STORE_UNAVAILABLE) from None
+    return execute(store, job)
 
 
 class WorkerUnavailable(Exception):

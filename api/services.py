@@ -1,4 +1,8 @@
-"""Browse API, services: the list with filters, the whole card, the legal trace."""
+"""Browse API, services: the list with filters, the whole card, the legal trace.
+
+The list is also the citizen's search page: a browser gets it as right-to-left HTML
+(services.html, by content negotiation in list_pages.py), an API client as JSON.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from khadamat.api.catalog_index import CatalogIndex, Item, agency_json, index_of
+from khadamat.api.list_pages import entity_href, listed, paging
 from khadamat.api.lookup import agency_node, describe, describe_graph, item_by_id
 from khadamat.api.respond import ApiError, negotiated
 from khadamat.api.trace import trace, trace_triples
@@ -84,6 +89,27 @@ def _triples(items: list[Item]) -> list[ox.Triple]:
     return out
 
 
+def _page(request: Request, body: dict[str, Any], q: str | None) -> dict[str, Any]:
+    """What services.html shows: the search box (with the other filters kept), the rows, paging."""
+    params = {k: v for k, v in request.query_params.items() if k != "page"}
+    rows = [
+        item
+        | {
+            "href": entity_href(request, item["iri"]),
+            "agency_href": entity_href(request, item["agency"]["iri"]),
+        }
+        for item in body["items"]
+    ]
+    return {
+        "title": f"جستجوی «{q}»" if q else "خدمات",
+        "q": q or "",
+        "kept": {k: v for k, v in params.items() if k != "q"},
+        "total": body["total"],
+        "items": rows,
+        "paging": paging("/services", params, body["total"], body["page"], body["size"]),
+    }
+
+
 @router.get("/services", summary="List services and tasks, filtered and paged")
 async def list_services(
     request: Request,
@@ -111,7 +137,9 @@ async def list_services(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Response:
-    """Card items with their ID, title, provider and electronic level; `total` counts all matches."""
+    """Card items with their ID, title, provider and electronic level; `total` counts all matches.
+
+    JSON by default; Turtle or JSON-LD by Accept; a right-to-left search page for browsers."""
     node = await agency_node(request, agency) if agency else None
     index = await index_of(request)
     text = normalize_text(q) if q else None
@@ -131,7 +159,7 @@ async def list_services(
     async def triples() -> list[ox.Triple]:
         return _triples(window)
 
-    return await negotiated(request, body, triples)
+    return await listed(request, body, triples, "services.html", lambda: _page(request, body, q))
 
 
 async def card(request: Request, item: ox.NamedNode) -> dict[str, Any]:

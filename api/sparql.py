@@ -21,9 +21,9 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse, RedirectResponse
-from khadamat.api.answer_cache import AnswerCache
+from khadamat.api.answer_cache import AnswerCache, GenerationCaches
 from khadamat.api.config import ApiConfig
-from khadamat.api.deps import config_of
+from khadamat.api.deps import config_of, generation_of
 from khadamat.api.guard import check_query_async
 from khadamat.api.negotiation import (
     GRAPH_ALIASES,
@@ -157,11 +157,13 @@ def _iris(graphs: list[NamedNode] | None) -> tuple[str, ...] | None:
 
 
 def answers_of(request: Request) -> AnswerCache:
-    """The worker's answer cache (sound because the server's store is read-only)."""
+    """The worker's answer cache for the store generation this request reads (a write starts a
+    new one: api/answer_cache.py GenerationCaches)."""
     state = request.app.state
-    if getattr(state, "answer_cache", None) is None:
-        state.answer_cache = AnswerCache(max_bytes=config_of(request).sparql.cache_bytes)
-    return state.answer_cache
+    if getattr(state, "answer_caches", None) is None:
+        size = config_of(request).sparql.cache_bytes
+        state.answer_caches = GenerationCaches(lambda: AnswerCache(max_bytes=size))
+    return state.answer_caches.of(generation_of(request))
 
 
 def pool_of(request: Request) -> QueryWorkerPool:

@@ -114,8 +114,8 @@ def check_upload(
 ) -> tuple[int, Any]:
     """Read and validate an upload; runs in a sandboxed child (khadamat.sandbox.run_isolated).
 
-    Returns (200, the rendered report) or (422, the submission's input errors as text), so
-    that nothing but plain values crosses back to the server. The child opens the store
+    Returns (200, the rendered report) or (422, the submission's input errors and notices as
+    text), so that nothing but plain values crosses back to the server. The child opens the store
     read-only by its folder, like any worker, and writes nothing.
     """
     from khadamat.loader.errors import SubmissionError
@@ -126,7 +126,7 @@ def check_upload(
     try:
         submission = build_submission([Path(p) for p in paths], store)
     except SubmissionError as exc:
-        return 422, [str(e) for e in exc.errors]
+        return 422, ([str(e) for e in exc.errors], [str(n) for n in exc.notices])
     if not any(submission.graphs.values()):
         raise UnreadableSubmission
     report = module.validate(store, submission=submission, on_date=on_date)
@@ -200,12 +200,13 @@ async def _check_isolated(request: Request, saved: SavedUpload, on_date: Any, la
         raise _refusal(exc, saved.names, config) from exc
     if status == 422:
         folder = str(saved.folder) + "/"
-        errors = [e.replace(folder, "") for e in value]  # never the server's temporary folder
+        errors, notices = ([e.replace(folder, "") for e in texts] for texts in value)  # never the tmp folder
         raise ApiError(
             422,
             f"the submission has {len(errors)} input error(s)",
             f"ارسال {len(errors)} خطای ورودی دارد",
             errors=errors,
+            notices=notices,
         )
     return _response(value, media)
 

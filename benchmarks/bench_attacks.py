@@ -32,7 +32,9 @@ from khadamat.api.testing import live_server  # noqa: E402
 from benchmarks.generate import generate, write_catalog  # noqa: E402
 from khadamat.cli import main as khadamat  # noqa: E402
 from khadamat.namespaces import sparql_prologue  # noqa: E402
-from tests.security import upload_attacks as uploads  # noqa: E402
+from tests.security import workbook_builders as books  # noqa: E402
+from tests.security.server_watch import HEALTH, Server, watch  # noqa: E402
+from tests.security.upload_attacks import nested_quoted_triples  # noqa: E402
 
 MiB = 2**20
 SPARQL = "/sparql"
@@ -83,13 +85,13 @@ def attacks() -> dict[str, Attack]:
         "SERVICE hidden behind an escaped local name": lambda c, u: [_post_query(c, u, service)],
         "80 KB of quote-backslash pairs": lambda c, u: [_post_query(c, u, escapes)],
         "8 slow sorts and an ORDER BY over a path at once": slow_queries,
-        "xlsx zip bomb (3 GiB unpacked)": lambda c, u: [_upload(c, u, "bomb.xlsx", uploads.zip_bomb(), XLSX)],
+        "xlsx zip bomb (3 GiB unpacked)": lambda c, u: [_upload(c, u, "bomb.xlsx", books.zip_bomb(), XLSX)],
         "xlsx with a 6-letter column reference": lambda c, u: [
-            _upload(c, u, "columns.xlsx", uploads.column_reference_bomb(), XLSX)
+            _upload(c, u, "columns.xlsx", books.column_reference_bomb(), XLSX)
         ],
-        "xlsx with a 50 MiB cell": lambda c, u: [_upload(c, u, "cell.xlsx", uploads.giant_cell(), XLSX)],
+        "xlsx with a 50 MiB cell": lambda c, u: [_upload(c, u, "cell.xlsx", books.giant_cell(), XLSX)],
         "Turtle with 100,000 nested quoted triples": lambda c, u: [
-            _upload(c, u, "nested.ttl", uploads.nested_quoted_triples(), "text/turtle")
+            _upload(c, u, "nested.ttl", nested_quoted_triples(), "text/turtle")
         ],
         "10 concurrent 2,000-service uploads": concurrent_uploads,
     }
@@ -98,11 +100,11 @@ def attacks() -> dict[str, Attack]:
 def run(store: Path) -> list[dict[str, object]]:
     rows = []
     with live_server(store) as url:
-        pid = uploads.server_pid(url)
+        server = Server.at(url)
         time.sleep(1.0)  # let the query workers settle before the resting figure
         with httpx.Client(timeout=300.0) as client:
             for name, attack in attacks().items():
-                with uploads.watch_server(url, pid) as seen:
+                with watch(server, probes=(HEALTH,)) as seen:
                     started = time.monotonic()
                     codes = attack(client, url)
                     took = time.monotonic() - started
@@ -111,8 +113,8 @@ def run(store: Path) -> list[dict[str, object]]:
                         "attack": name,
                         "status": sorted(set(codes)),
                         "resting_mib": round(seen.first_rss / MiB),
-                        "peak_over_resting_mib": round(max(0, seen.peak_rss - seen.first_rss) / MiB),
-                        "slowest_health_s": round(seen.worst, 3) if seen.latencies else None,
+                        "peak_over_resting_mib": round(max(0, seen.grew) / MiB),
+                        "slowest_health_s": round(seen.worst(HEALTH), 3),
                         "seconds": round(took, 1),
                     }
                 )
@@ -134,10 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     print("| attack | answers | server at rest | peak over rest | slowest /health |")
     print("|---|---|---|---|---|")
     for r in rows:
-        health = "—" if r["slowest_health_s"] is None else f"{r['slowest_health_s']} s"
         print(
             f"| {r['attack']} | {', '.join(map(str, r['status']))} | {r['resting_mib']} MiB "
-            f"| +{r['peak_over_resting_mib']} MiB | {health} |"
+            f"| +{r['peak_over_resting_mib']} MiB | {r['slowest_health_s']} s |"
         )
     return 0
 

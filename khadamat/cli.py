@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from khadamat import __version__, commands
-from khadamat.config import Settings
+from khadamat.config import BaseMismatch, Settings
 
 
 def _reconfigure_output() -> None:
@@ -72,6 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.run(args))
+    except BaseMismatch as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -42,11 +42,27 @@ class InputError:
         return cls(file, None, None, None, expected)
 
 
+@dataclass(frozen=True)
+class Notice:
+    """Something of a submission the loader left out on purpose (a sheet not in the format).
+
+    Said, not refused: agencies' templates carry instruction and lookup sheets, and a data officer
+    should see what was not read rather than wonder where it went."""
+
+    file: str
+    sheet: str | None
+    what: str
+
+    def __str__(self) -> str:
+        return ", ".join([self.file, *([f"sheet {self.sheet}"] if self.sheet else [])]) + f": {self.what}"
+
+
 @dataclass
 class SubmissionError(Exception):
     """A submission that cannot load, with all of its errors (not only the first one)."""
 
     errors: list[InputError] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)  # what was skipped, shown with the errors
 
     def __str__(self) -> str:
         count = len(self.errors)

@@ -10,15 +10,21 @@ changes one with the environment variable named beside it (`KHADAMAT_LIMIT_<NAME
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
+from typing import ClassVar
 
-ENV_PREFIX = "KHADAMAT_LIMIT_"
+from khadamat.limits import EnvLimits
 
 
 @dataclass(frozen=True)
-class LoaderLimits:
-    """Bounds on one submission. Sizes are bytes, counts are items."""
+class LoaderLimits(EnvLimits):
+    """Bounds on one submission. Sizes are bytes, counts are items.
+
+    `LoaderLimits.from_env()`: the defaults, each overridden by `KHADAMAT_LIMIT_<FIELD IN CAPITALS>`
+    (khadamat/limits.py, the rule the server's limits follow too).
+    """
+
+    ENV_PREFIX: ClassVar[str] = "KHADAMAT_LIMIT_"
 
     # Workbooks (.xlsx) and CSV sheets — owned by the readers (loader/xlsx.py, loader/readers.py).
     max_file_bytes: int = 256 * 2**20  # one file as stored on disk (compressed, for a workbook)
@@ -38,16 +44,6 @@ class LoaderLimits:
     # RDF files — owned by loader/rdf_files.py.
     max_rdf_nesting: int = 64  # depth of nested quoted triples, lists, blank-node lists, JSON objects
     max_literal_chars: int = 1_000_000  # the text of one RDF literal
-
-    @classmethod
-    def from_env(cls) -> LoaderLimits:
-        """The defaults, each overridden by `KHADAMAT_LIMIT_<FIELD NAME IN CAPITALS>` when set."""
-        values: dict[str, int] = {}
-        for item in fields(cls):
-            raw = os.environ.get(ENV_PREFIX + item.name.upper())
-            if raw:
-                values[item.name] = int(raw)
-        return cls(**values)
 
 
 DEFAULT_LIMITS = LoaderLimits()

@@ -190,9 +190,10 @@ class Mapper:
                 parent = row.values.get("parent")
                 agency = self.reg.add_agency(code, normalize_key(parent) if parent else None, is_unit)
                 self.listed_agencies.add(key)
-                self._owns(row, AGENCIES, "code", agency.graph, agency=agency.code)
-                self.reg.claim(agency.graph, "agency")
                 registered.append((row, agency))
+        for row, agency in registered:  # once all are known: a scope check follows the parents
+            self._owns(row, AGENCIES, "code", agency.graph, agency=agency.code)
+            self.reg.claim(agency.graph, "agency")
         return registered
 
     def write_agencies(self, registered: list[tuple[Row, Agency]]) -> None:

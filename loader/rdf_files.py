@@ -128,7 +128,7 @@ def check_graph(
     triples declare), and are its triples about nodes the graph's owner may describe? Reports the
     first reason not to."""
     found = declared(triples, ownership)
-    owner = ownership.graph_owner(graph, found.agencies, found.laws)
+    owner = ownership.graph_owner(graph, found.agencies, found.laws, triples)
     if isinstance(owner, str):
         sink.add(InputError.of_file(path.name, owner))
         return False

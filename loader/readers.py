@@ -24,6 +24,14 @@ from khadamat.loader.text import TextError, control_character, sniff_encoding, u
 
 Cell = str | int | float | bool | object | None
 Progress = Callable[[str, int, int], None]
+# skip(file, sheet): whether to leave a sheet (or CSV file of a folder) unread. The caller decides
+# which names belong to the format, and records a notice for each sheet it skips.
+SkipSheet = Callable[[str, str], bool]
+
+
+def _read_all(_file: str, _sheet: str) -> bool:
+    return False
+
 
 _MAX_PROBLEMS = 200  # cell problems listed per file before reading stops
 
@@ -261,11 +269,16 @@ def read_csv_file(
 
 
 def read_csv_folder(
-    folder: Path, errors: list[InputError], limits: LoaderLimits = DEFAULT_LIMITS
+    folder: Path,
+    errors: list[InputError],
+    limits: LoaderLimits = DEFAULT_LIMITS,
+    skip: SkipSheet = _read_all,
 ) -> tuple[list[RawSheet], list[Source]]:
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".csv" and p.is_file())
-    if not files:
+    """The .csv files of a folder as sheets, each named by its file stem; `skip`ped ones unread."""
+    found = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".csv" and p.is_file())
+    if not found:
         errors.append(InputError.of_file(folder.name, "a folder of .csv files (services.csv, …); found none"))
+    files = [p for p in found if not skip(p.name, p.stem)]
     sheets = [s for p in files if (s := read_csv_file(p, errors, limits)) is not None]
     return sheets, [Source(p, sha256_of(p)) for p in files]
 
@@ -295,11 +308,14 @@ def read_xlsx(
     errors: list[InputError],
     progress: Progress | None = None,
     limits: LoaderLimits = DEFAULT_LIMITS,
+    skip: SkipSheet = _read_all,
 ) -> list[RawSheet]:
     """Every sheet of a workbook, read by the bounded streaming reader (xlsx.py).
 
     A workbook that cannot be read further gives its error and no sheets; cells that cannot be
-    read give one error each, and the sheets are returned so that their other errors show too."""
+    read give one error each, and the sheets are returned so that their other errors show too.
+    A `skip`ped sheet is not parsed at all, so that what an instructions or lookup sheet holds
+    (formulas, error cells, a long text) cannot refuse the workbook."""
     if (error := _too_big(path, limits)) is not None:
         errors.append(error)
         return []
@@ -307,6 +323,8 @@ def read_xlsx(
     sheets: list[RawSheet] = []
     try:
         for title, rows in xlsx.read_workbook(path, problems, limits):
+            if skip(path.name, title):
+                continue
             sheets.append(_sheet_from_rows(path.name, title, rows, progress))
     except xlsx.WorkbookError as exc:
         problems.append(exc)

@@ -12,7 +12,7 @@ from typing import Any
 
 from khadamat.loader import cells
 from khadamat.loader.columns import Column, SheetSpec, header_index, match_key
-from khadamat.loader.errors import InputError
+from khadamat.loader.errors import InputError, Notice
 from khadamat.loader.readers import RawSheet
 
 
@@ -40,10 +40,11 @@ class ParsedSheet:
 
 
 class ErrorSink:
-    """Collects the errors of a submission, each naming its cell."""
+    """Collects the errors of a submission, each naming its cell, and the notices of what it skipped."""
 
     def __init__(self) -> None:
         self.errors: list[InputError] = []
+        self.notices: list[Notice] = []
 
     def cell(self, row: Row, column: Column | None, expected: str, value: object = None) -> None:
         shown = (

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,9 +31,10 @@ from khadamat.loader.readers import (
 )
 from khadamat.loader.resolve import SECTIONS, Registry, read_snapshot
 from khadamat.loader.sheets import ErrorSink, ParsedSheet, parse_sheet
-from pyoxigraph import Literal, NamedNode, Quad, Triple
+from pyoxigraph import NamedNode, Quad, Triple
 
-from khadamat import __version__
+from khadamat import history
+from khadamat.accounts import Scope
 from khadamat.standard_types import with_standard_types
 from khadamat.store import Store
 
@@ -199,48 +199,37 @@ def provenance_quads(
     started: dt.datetime,
     ended: dt.datetime,
 ) -> list[Quad]:
-    """The new provenance graph: the entries of the graphs not replaced, plus this load's."""
-    minter = store.minter
-    pg = minter.provenance_graph
-    replaced = {g.value for g in graphs}
-    old = list(store.quads(pg))
-    entities = {q.subject.value for q in old if q.predicate == V.GENERATED_BY}
-    live = {q.object.value for q in old if q.predicate == V.GENERATED_BY and q.subject.value not in replaced}
-    live_sources = {q.object.value for q in old if q.predicate == V.USED and q.subject.value in live}
-    keep = [
-        q
-        for q in old
-        if q.subject.value not in replaced
-        and (q.subject.value in entities or q.subject.value in live or q.subject.value in live_sources)
-    ]
-    activity = minter.load_activity(str(uuid.uuid4()))
-    new = [
-        Quad(activity, V.TYPE, V.PROV_ACTIVITY, pg),
-        Quad(activity, V.STARTED, Literal(started.isoformat(), datatype=V.XSD_DATETIME), pg),
-        Quad(activity, V.ENDED, Literal(ended.isoformat(), datatype=V.XSD_DATETIME), pg),
-    ]
-    for n, source in enumerate(sources, start=1):
-        entity = NamedNode(f"{activity.value}/source/{n}")
-        new += [
-            Quad(activity, V.USED, entity, pg),
-            Quad(entity, V.TYPE, V.PROV_ENTITY, pg),
-            Quad(entity, V.K.fileName, Literal(source.path.name), pg),
-            Quad(entity, V.K.sha256, Literal(source.sha256), pg),
-            Quad(entity, V.K.loaderVersion, Literal(__version__), pg),
-        ]
-    for graph in graphs:
-        new += [Quad(graph, V.TYPE, V.PROV_ENTITY, pg), Quad(graph, V.GENERATED_BY, activity, pg)]
-    return keep + new
+    """The new provenance graph of a load made outside the versioned write path (the local
+    operator's, with an activity id of its own): built by khadamat.history, the one place that
+    writes PROV, so that a `load_submission` and a versioned submission record the same shape."""
+    from khadamat.accounts import local_operator
+
+    info = history.VersionInfo(
+        id=history.unversioned_id(),
+        at=ended,
+        started=started,
+        principal=local_operator(),
+        action="load",
+        files=[{"name": s.path.name, "bytes": s.path.stat().st_size, "sha256": s.sha256} for s in sources],
+        graphs=sorted(g.value for g in graphs),
+    )
+    return history.provenance_graph(store, info)
 
 
 def build_submission(
-    paths: Sequence[Path], store: Store, progress: Progress | None = None, profile: str | None = None
+    paths: Sequence[Path],
+    store: Store,
+    progress: Progress | None = None,
+    profile: str | None = None,
+    scope: Scope | None = None,
 ) -> Submission:
     """Read, check and map a submission against itself and the store. Writes nothing.
 
     Raises SubmissionError with every error of the submission when anything does not fit. With a
     `profile` (cpsv-ap), the RDF files are in that standard's terms and are mapped by its import
-    queries (loader/profile_in.py) before the same ownership rule places them.
+    queries (loader/profile_in.py) before the same ownership rule places them. With a `scope`
+    (`accounts.write_scope` of an editor), every row, sheet or graph aimed outside it is an error
+    too (resolve.Ownership), so the whole submission is refused.
     """
     started = dt.datetime.now(dt.UTC)
     sink = ErrorSink()
@@ -251,7 +240,7 @@ def build_submission(
         files = ", ".join(sorted({r.file for r in raw_sheets} | {n.file for n in sink.notices}))
         sink.add(InputError.of_file(files, "a services sheet (شناسنامه خدمات); the submission has none"))
     raw_sheets.clear()  # the parsed rows hold what is needed; a national catalog is large
-    registry = Registry(store.minter, read_snapshot(store))
+    registry = Registry(store.minter, read_snapshot(store), scope)
     mapper = Mapper(store.minter, registry, sink, progress)
     _map(parsed, mapper, registry)
     if profile is None:

@@ -101,3 +101,18 @@ def test_library_picker_loads_a_query(browser, server: str) -> None:
     )
     text = browser.execute_script("return window.khadamatYasgui.getTab().getQuery()")
     assert text.strip() and ("SELECT" in text.upper() or "ASK" in text.upper() or "CONSTRUCT" in text.upper())
+
+
+def test_search_services_in_the_page(browser, server: str) -> None:
+    """The citizen's path of the README: /services in a browser, a word typed in the search box."""
+    browser.get(server + "/services")
+    wait = WebDriverWait(browser, 10)
+    box = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "form.search input[name=q]")))
+    assert browser.execute_script("return document.documentElement.dir") == "rtl"
+    box.send_keys("دفترچه", Keys.ENTER)
+    wait.until(ec.url_contains("q="))
+    first = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#results tbody tr")))
+    cells = [td.text for td in first.find_elements(By.TAG_NAME, "td")]
+    assert cells == ["تمدید اعتبار دفترچه بیمه", "سازمان تأمین اجتماعی", "13091728100"], cells
+    link = first.find_element(By.CSS_SELECTOR, "td a").get_attribute("href")
+    assert link == server + "/id/agency/sso/service/13091728100"

@@ -4,16 +4,23 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import openpyxl
 import pyoxigraph as ox
 import pytest
-from khadamat.loader.columns import SHEETS
 from khadamat.loader.errors import SubmissionError
 from khadamat.loader.submission import build_submission, load_submission
 from pyoxigraph import Literal, NamedNode
-from test_loader_helpers import BASE, BASIC, copy_basic, disk_store, graph_lines, read_csv, write_csv
+from test_loader_helpers import (
+    BASE,
+    BASIC,
+    copy_basic,
+    csv_folder_to_xlsx,
+    disk_store,
+    graph_lines,
+    read_csv,
+    write_csv,
+)
 
 from khadamat import __version__
 from khadamat.cli import main
@@ -180,27 +187,6 @@ def test_provenance_names_files_checksums_and_version(loaded):
     assert objects(store, activity, NamedNode(PROV + "startedAtTime"), pg)
 
 
-def _to_xlsx(folder: Path, target: Path, english_headers: bool, persian_sheet_names: bool) -> Path:
-    """The CSV fixture as one workbook (English keys as headers, Persian sheet names)."""
-    book = openpyxl.Workbook()
-    book.remove(book.active)
-    for spec in SHEETS:
-        path = folder / f"{spec.key}.csv"
-        if not path.exists():
-            continue
-        header, rows = read_csv(path)
-        if english_headers:
-            by_header = {c.header: c.key for c in spec.columns}
-            header = [by_header.get(h, h) for h in header]
-        sheet = book.create_sheet(spec.name if persian_sheet_names else spec.key)
-        sheet.append(header)
-        for row in rows:
-            # numbers as Excel stores them: integers, not text
-            sheet.append([int(v) if v.isdigit() and len(v) < 16 else (v or None) for v in row])
-    book.save(target)
-    return target
-
-
 def _content(store, graphs) -> dict[str, list[str]]:
     """Graph content without kh:sourceRow (which names the file) for comparison across formats."""
     return {g.value: [line for line in graph_lines(store, g) if "sourceRow" not in line] for g in graphs}
@@ -208,7 +194,9 @@ def _content(store, graphs) -> dict[str, list[str]]:
 
 def test_xlsx_with_english_headers_and_persian_sheet_names_equals_csv(tmp_path, loaded):
     csv_store, csv_sub = loaded
-    workbook = _to_xlsx(BASIC, tmp_path / "catalog.xlsx", english_headers=True, persian_sheet_names=True)
+    workbook = csv_folder_to_xlsx(
+        BASIC, tmp_path / "catalog.xlsx", english_headers=True, persian_sheet_names=True
+    )
     store = disk_store(tmp_path / "xlsx-store")
     sub = load_submission([workbook], store)
     assert sorted(g.value for g in sub.graphs) == sorted(g.value for g in csv_sub.graphs)

@@ -173,15 +173,16 @@ def test_missing_services_sheet(tmp_path, store):
     assert "a services sheet" in error.expected
 
 
-def test_unknown_sheet_and_bad_values(tmp_path, store):
+def test_unknown_sheet_is_skipped_with_a_notice_and_bad_values_are_errors(tmp_path, store):
     folder = copy_basic(tmp_path)
     write_csv(folder / "notes.csv", ["x"], [["y"]])
     set_cell(folder / "services.csv", 2, "هزینه مستقیم (ریال)", "دوازده")
     set_cell(folder / "services.csv", 2, "همکاری بین‌دستگاهی", "شاید")
     set_cell(folder / "services.csv", 4, "شناسه خدمت", "1309-ABC")
-    errors = errors_of([folder], store)
-    assert [(e.file, e.row, e.column) for e in errors] == [
-        ("notes.csv", None, None),
+    with pytest.raises(SubmissionError) as info:
+        build_submission([folder], store)
+    assert [(n.file, n.sheet) for n in info.value.notices] == [("notes.csv", "notes")]
+    assert [(e.file, e.row, e.column) for e in info.value.errors] == [
         ("services.csv", 2, "direct_cost"),
         ("services.csv", 2, "inter_agency"),
         ("services.csv", 4, "service_id"),

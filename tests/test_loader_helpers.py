@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import csv
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
+import openpyxl
 import pyoxigraph as ox
+from khadamat.loader.columns import SHEETS
 
 from khadamat.config import Settings
 from khadamat.store import OxigraphStore, open_store
@@ -41,6 +44,39 @@ def write_csv(path: Path, header: list[str], rows: list[list[object]], encoding:
         writer.writerow(header)
         writer.writerows(rows)
     return path
+
+
+def csv_folder_to_xlsx(
+    folder: Path,
+    target: Path,
+    *,
+    english_headers: bool = False,
+    persian_sheet_names: bool = False,
+    extra_sheets: Mapping[str, list[list[object]]] | None = None,
+) -> Path:
+    """A folder of CSV sheets as one workbook, after `extra_sheets` (name → rows) if given, as an
+    agency's template puts its instructions first."""
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, rows in (extra_sheets or {}).items():
+        extra = book.create_sheet(name)
+        for row in rows:
+            extra.append(row)
+    for spec in SHEETS:
+        path = folder / f"{spec.key}.csv"
+        if not path.exists():
+            continue
+        header, rows = read_csv(path)
+        if english_headers:
+            by_header = {c.header: c.key for c in spec.columns}
+            header = [by_header.get(h, h) for h in header]
+        sheet = book.create_sheet(spec.name if persian_sheet_names else spec.key)
+        sheet.append(header)
+        for row in rows:
+            # numbers as Excel stores them: integers, not text
+            sheet.append([int(v) if v.isdigit() and len(v) < 16 else (v or None) for v in row])
+    book.save(target)
+    return target
 
 
 def append_rows(path: Path, rows: list[list[object]]) -> None:

@@ -4,7 +4,8 @@ Exit 0 when the submission loaded, 2 with every error printed (grouped by file) 
 a failed load writes nothing. Loads of one store run one at a time (a lock file in the store
 folder): a load that cannot get the lock within `--wait` seconds writes nothing, says so in one
 line and exits 75 (EX_TEMPFAIL: try again later). Progress goes to stderr, the one-line summary
-to stdout.
+to stdout; so do notices of what was skipped (a sheet whose name is not of the format), with or
+without --quiet.
 """
 
 from __future__ import annotations
@@ -14,11 +15,9 @@ import sys
 import time
 from pathlib import Path
 
-from khadamat.config import Settings
-from khadamat.loader.errors import SubmissionError
-from khadamat.loader.submission import build_submission, write_submission
+from khadamat.loader.errors import Notice, SubmissionError
 from khadamat.querylib import PROFILES
-from khadamat.store import StoreBusy, StoreError, load_wait, open_store, write_lock
+from khadamat.store import StoreBusy, StoreError
 
 EXIT_BUSY = 75  # sysexits EX_TEMPFAIL: another load holds the store; nothing was written
 
@@ -57,6 +56,12 @@ def add_parser(subparsers: argparse._SubParsersAction, parent: argparse.Argument
         help="how long to wait for another load of the same store to finish before giving up "
         "with exit code 75 (default: KHADAMAT_LOAD_WAIT, else 30)",
     )
+    parser.add_argument(
+        "--no-validate",
+        action="store_true",
+        help="skip validating the submission before writing it (a whole national catalog: saves a "
+        "full validation's time; `khadamat validate` reports later)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -77,61 +82,57 @@ class _Progress:
 
 
 def run(args: argparse.Namespace) -> int:
+    """The load, through the one write path (khadamat.submissions.submit) as the local operator:
+    a new store generation, a version in the history, visible at once to a running server."""
+    from khadamat.accounts import local_operator
     from khadamat.cli import settings_from
+    from khadamat.submissions import submit
 
     settings = settings_from(args)
-    wait = load_wait() if args.wait is None else args.wait
+    t0 = time.monotonic()
     try:
-        with write_lock(settings.store_dir, wait):
-            return _load(args, settings)
+        outcome = submit(
+            settings,
+            list(args.paths),
+            local_operator(),
+            wait=args.wait,
+            action="load",
+            validate=not args.no_validate,
+            profile=args.profile,
+            progress=None if args.quiet else _Progress(),
+        )
     except StoreBusy as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BUSY
-
-
-def _load(args: argparse.Namespace, settings: Settings) -> int:
-    """The load itself, run while this process holds the store's write lock.
-
-    The submission is built on a read-only view of the store, so that a refused one leaves every
-    file of the store as it was (a read-write open of RocksDB rewrites its bookkeeping files);
-    only a good submission opens the store for writing. It is built again on the writable store
-    only when opening it replaced the ontology or the corpus, which the checks read."""
-    t0 = time.monotonic()
-    progress = None if args.quiet else _Progress()
-    submission = None
-    try:
-        try:
-            reader = open_store(settings, read_only=True)
-        except StoreError:
-            reader = None  # no store yet: the writable open below creates it
-        if reader is not None:
-            try:
-                submission = build_submission(args.paths, reader, progress, args.profile)
-            finally:
-                reader.close()
-        store = open_store(settings)
-    except SubmissionError as exc:
-        return _refused(exc)
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    try:
-        if submission is None or store.reference_graphs_changed:
-            submission = build_submission(args.paths, store, progress, args.profile)
-        write_submission(submission, store, progress)
-    except SubmissionError as exc:
-        return _refused(exc)
-    finally:
-        store.close()
+    if not outcome.accepted:
+        if outcome.refusal is not None and outcome.refusal.errors:
+            return _refused(outcome.refusal)
+        for error in outcome.errors:
+            print(f"error: {error}", file=sys.stderr)
+        return 2
+    for notice in outcome.notices:
+        print(f"notice: {notice}", file=sys.stderr)
+    findings = ", ".join(f"{n} {severity}" for severity, n in sorted(outcome.findings.items()))
     print(
-        f"loaded: {len(submission.graphs)} graphs replaced ({len(submission.agencies)} agencies, "
-        f"{len(submission.laws)} laws), {submission.triple_count} triples, {time.monotonic() - t0:.1f} s"
+        f"loaded: {len(outcome.graphs)} graphs replaced ({len(outcome.agencies)} agencies, "
+        f"{len(outcome.laws)} laws), {outcome.triples} triples, {time.monotonic() - t0:.1f} s; "
+        f"version {outcome.id}" + (f"; findings: {findings}" if findings else "")
     )
     return 0
 
 
+def print_notices(notices: list[Notice]) -> None:
+    """One stderr line per sheet the loader skipped, so that nobody wonders where it went."""
+    for notice in notices:
+        print(f"notice: {notice}", file=sys.stderr)
+
+
 def _refused(exc: SubmissionError) -> int:
-    """Every error of a refused submission, grouped by file, on stderr; exit code 2."""
+    """Every error of a refused submission, grouped by file, on stderr (after the notices); exit 2."""
+    print_notices(exc.notices)
     print(
         f"{len(exc.errors)} error(s), nothing loaded — {len(exc.errors)} خطا، هیچ چیز بارگذاری نشد",
         file=sys.stderr,

@@ -2,7 +2,8 @@
 
 uvicorn runs the app factory `khadamat.api.app:create_app_from_env` in each worker, so the
 options are handed over as environment variables (KHADAMAT_STORE, KHADAMAT_BASE and the
-KHADAMAT_QUERY_TIMEOUT / _RESULT_LIMIT / _CORS_ORIGINS / _SERVER_READ_WRITE of api/config.py).
+KHADAMAT_QUERY_TIMEOUT / _RESULT_LIMIT / _CORS_ORIGINS / _SERVER_READ_WRITE of api/config.py, and
+the KHADAMAT_SPARQL_* / KHADAMAT_UPLOAD_* limits that the --sparql-* / --upload-* flags set).
 """
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ import argparse
 import gc
 import os
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from khadamat.accounts import ENV_TOKENS
 from khadamat.cli import settings_from
 from khadamat.config import Settings
 from khadamat.store import StoreError, open_store
 
 if TYPE_CHECKING:
-    from khadamat.api.config import EndpointLimits
+    from khadamat.limits import EnvLimits
 
 
 def add_parser(subparsers: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -29,8 +32,8 @@ def add_parser(subparsers: argparse._SubParsersAction, parent: argparse.Argument
         parents=[parent],
         help="serve the SPARQL endpoint, the browse API, validation and entity pages over HTTP",
         description=(
-            "Start the Khadamat web application (uvicorn). The store opens read-only in every "
-            "worker: stop the server (or restart it) around `khadamat load`."
+            "Start the Khadamat web application (uvicorn). Every worker reads the store read-only "
+            "and follows its writes (`khadamat load`, POST /submissions) without a restart."
         ),
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -69,73 +72,106 @@ def add_parser(subparsers: argparse._SubParsersAction, parent: argparse.Argument
         action="store_true",
         help="open the store read-write (creates it if missing; one worker only). The app never writes.",
     )
-    _add_sparql_limits(p)
+    p.add_argument(
+        "--tokens",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the tokens file (khadamat token add --tokens FILE); default tokens.json in the store "
+        "folder. A server with no tokens is read-only: POST /submissions answers 403",
+    )
+    p.add_argument(
+        "--refuse-violations",
+        action="store_true",
+        help="refuse submissions whose validation finds Violations (default: accept and report them)",
+    )
+    _add_limit_flags(p)
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     p.set_defaults(run=run)
 
 
-# Flags of the /sparql limits (api/config.py EndpointLimits); each default is the field's.
-_SPARQL_FLAGS = {
-    "max_query_bytes": ("--sparql-max-query-bytes", "BYTES", "longest query text"),
-    "max_depth": ("--sparql-max-depth", "N", "deepest nesting of ( { [ in a query"),
-    "max_tokens": ("--sparql-max-tokens", "N", "most tokens in a query"),
-    "max_triple_patterns": ("--sparql-max-triple-patterns", "N", "most triple-pattern separators (. ; ,)"),
-    "max_answer_bytes": ("--sparql-max-answer-bytes", "BYTES", "largest serialized answer"),
-    "workers": ("--sparql-workers", "N", "query worker processes per server worker"),
-    "worker_memory_bytes": ("--sparql-worker-memory", "BYTES", "memory of one query worker"),
-    "cache_bytes": ("--sparql-cache-bytes", "BYTES", "all answers the answer cache keeps"),
-}
+# Limits with a flag each, by flag prefix: `--sparql-max-depth` sets EndpointLimits.max_depth,
+# `--upload-max-files` UploadLimits.max_files. Flags, types, help and defaults all come from the
+# dataclass fields (khadamat/limits.py `limit`); the default of each flag is its environment
+# variable when set (KHADAMAT_SPARQL_*, KHADAMAT_UPLOAD_*), else the field's default.
+def _limit_classes() -> dict[str, tuple[type[EnvLimits], str]]:
+    """Flag prefix → (the limits' dataclass, the route they bound)."""
+    from khadamat.api.config import EndpointLimits, SubmitLimits, UploadLimits
+
+    return {
+        "sparql": (EndpointLimits, "/sparql"),
+        "upload": (UploadLimits, "/validate"),
+        "submit": (SubmitLimits, "/submissions"),
+    }
 
 
-def _add_sparql_limits(p: argparse.ArgumentParser) -> None:
-    from khadamat.api.config import EndpointLimits
-
-    defaults = EndpointLimits.from_env()  # KHADAMAT_SPARQL_* set the defaults of the flags
-    for name, (flag, metavar, text) in _SPARQL_FLAGS.items():
-        default = getattr(defaults, name)
-        p.add_argument(
-            flag,
-            dest=f"sparql_{name}",
-            type=int,
-            default=default,
-            metavar=metavar,
-            help=f"/sparql: {text} (default {default})",
-        )
+def _metavar(name: str, kind: type) -> str:
+    if name.endswith("_bytes"):
+        return "BYTES"
+    return "SECONDS" if kind is float else "N"
 
 
-def _sparql_limits(args: argparse.Namespace) -> EndpointLimits:
-    from khadamat.api.config import EndpointLimits
+def _shown(value: int | float) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
-    return EndpointLimits(**{name: getattr(args, f"sparql_{name}") for name in _SPARQL_FLAGS})
+
+def _add_limit_flags(p: argparse.ArgumentParser) -> None:
+    for prefix, (limits, route) in _limit_classes().items():
+        defaults = limits.from_env()
+        kinds = limits.field_types()
+        for item in limits.limit_fields():
+            flag = item.metadata.get("flag") or item.name.replace("_", "-")
+            default = getattr(defaults, item.name)
+            p.add_argument(
+                f"--{prefix}-{flag}",
+                dest=f"{prefix}_{item.name}",
+                type=kinds[item.name],
+                default=default,
+                metavar=_metavar(item.name, kinds[item.name]),
+                help=f"{route}: {item.metadata.get('help', item.name)}; default {_shown(default)}, "
+                f"env {limits.env_name(item.name)}",
+            )
+
+
+def _limits_from(args: argparse.Namespace, prefix: str) -> EnvLimits:
+    """The limits of one group as the flags (or their environment defaults) set them."""
+    limits, _ = _limit_classes()[prefix]
+    return limits(**{f.name: getattr(args, f"{prefix}_{f.name}") for f in limits.limit_fields()})
 
 
 def _prepare_store(settings: Settings, read_write: bool) -> str | None:
-    """Make sure the reference graphs are in the store before workers open it read-only.
+    """Check that there is a store to serve; an error message, or None. Serving never writes.
 
-    Returns an error message, or None. A store locked by a running load is served as it is.
+    The store's reference graphs (ontology, corpus) are written by `khadamat load`; a server
+    that wrote them itself would race a load and, under another base, add a second copy.
     """
-    if not read_write and not settings.store_dir.is_dir():
+    if read_write:
+        return None
+    if not settings.store_dir.is_dir():
         return (
             f"no store at {settings.store_dir}: load a catalog first "
             f"(khadamat load --store {settings.store_dir} FILES) or pass --read-write"
         )
-    if read_write:
-        return None
     try:
-        store = open_store(settings)
+        store = open_store(settings, read_only=True)
     except (StoreError, OSError) as exc:
-        print(f"note: store not upgraded before serving ({exc}); serving it as it is", file=sys.stderr)
-        return None
-    store.close()
-    del store
-    gc.collect()
+        return f"cannot open the store at {settings.store_dir}: {exc}"
+    try:
+        if not store.ask("ASK { GRAPH ?g { ?s ?p ?o } }"):
+            print(
+                f"note: the store at {settings.store_dir} is empty; load a catalog into it", file=sys.stderr
+            )
+    finally:
+        store.close()
+        del store
+        gc.collect()
     return None
 
 
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from khadamat.api.config import ApiConfig, UploadLimits
+    from khadamat.api.config import ApiConfig
 
     settings = settings_from(args)
     if args.workers < 1:
@@ -154,9 +190,13 @@ def run(args: argparse.Namespace) -> int:
         cors_origins=tuple(args.cors_origin),
         read_write=args.read_write,
         validate_timeout=args.validate_timeout,
-        uploads=UploadLimits.from_env(),  # KHADAMAT_UPLOAD_* (api/README.md, 'Uploads')
-        sparql=_sparql_limits(args),  # --sparql-* / KHADAMAT_SPARQL_* (api/README.md, 'Limits')
+        uploads=_limits_from(args, "upload"),  # --upload-* / KHADAMAT_UPLOAD_* (api/README.md, 'Uploads')
+        sparql=_limits_from(args, "sparql"),  # --sparql-* / KHADAMAT_SPARQL_* (api/README.md, 'Limits')
+        submit=_limits_from(args, "submit"),  # --submit-* / KHADAMAT_SUBMIT_* (api/README.md, 'Submissions')
+        refuse_violations=args.refuse_violations,
     )
+    if args.tokens is not None:
+        os.environ[ENV_TOKENS] = str(args.tokens.resolve())
     os.environ["KHADAMAT_STORE"] = str(settings.store_dir.resolve())
     os.environ["KHADAMAT_BASE"] = settings.base
     os.environ.update(config.to_env())

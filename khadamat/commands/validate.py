@@ -137,14 +137,18 @@ class _InputProblem(Exception):
 
 
 def _submission(paths: list[Path], store: Store):  # -> Submission
+    from khadamat.commands.load import print_notices
     from khadamat.loader.errors import SubmissionError
     from khadamat.loader.submission import build_submission
 
     try:
-        return build_submission(paths, store)
+        submission = build_submission(paths, store)
     except SubmissionError as exc:
+        print_notices(exc.notices)
         lines = "\n".join(f"  {e}" for e in exc.errors)
         raise _InputProblem(f"the submission has {len(exc.errors)} input error(s):\n{lines}") from exc
+    print_notices(submission.notices)
+    return submission
 
 
 def _formatted(report: Report, fmt: str, lang: str) -> str:
@@ -188,7 +192,9 @@ def table(report: Report, lang: str = "fa") -> str:
         grouped[finding.agency or ""][rule_name(finding.shape)].append(finding)
     for agency, rules in grouped.items():
         count = sum(len(v) for v in rules.values())
-        lines += ["", f"══ {words['agency']} {agency or words['none']} — {count} {words['findings']}"]
+        name = next((f.agency_name for fs in rules.values() for f in fs if f.agency_name), None)
+        named = f"{agency} ({name})" if agency and name else agency or words["none"]
+        lines += ["", f"══ {words['agency']} {named} — {count} {words['findings']}"]
         for rule, findings in sorted(
             rules.items(), key=lambda kv: (-SEVERITY_ORDER[severity_name(kv[1][0].severity)], kv[0])
         ):
@@ -207,6 +213,8 @@ def table(report: Report, lang: str = "fa") -> str:
             rows = [
                 {
                     "service_id": f.service_id or "",
+                    "title": f.title or "",
+                    "source": f.source or "",
                     "focus": f.focus.value if hasattr(f.focus, "value") else str(f.focus),
                     "path": f.path.text() if f.path else "",
                     "value": None if f.value == f.focus else f.value,  # a node shape's value is its focus

@@ -9,6 +9,7 @@ copy, so that nothing is written before the auditor has seen the findings.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pyoxigraph import NamedNode
@@ -16,7 +17,7 @@ from pyoxigraph import NamedNode
 from khadamat.namespaces import KH, ORG
 from khadamat.store import Store
 from khadamat.validation.engine import Finding, LegalSource, Validator, scope_subjects
-from khadamat.validation.enrich import enrich
+from khadamat.validation.enrich import enrich, rdf_file_text
 from khadamat.validation.report import Report
 from khadamat.validation.sandbox import overlay
 
@@ -57,7 +58,26 @@ def validate(
         return _validate(store, agency, with_affiliates, None, day, "store")
     with overlay(store, submission) as sandbox:
         description = "submission: " + ", ".join(str(p) for p in submission.sources)
-        return _validate(sandbox, agency, with_affiliates, list(submission.graphs), day, description)
+        report = _validate(
+            sandbox,
+            agency,
+            with_affiliates,
+            list(submission.graphs),
+            day,
+            description,
+            _rdf_files(submission),
+        )
+    report.notices = [str(n) for n in submission.notices]
+    return report
+
+
+def _rdf_files(submission: Submission) -> dict[NamedNode, str]:
+    """The submission's graphs → "RDF file X" when it has RDF files (a sandbox has no provenance
+    yet); a node read from a workbook row still names its row (kh:sourceRow)."""
+    from khadamat.loader.rdf_files import rdf_format
+
+    names = sorted({Path(p).name for p in submission.sources if rdf_format(Path(p)) is not None})
+    return {graph: rdf_file_text(names) for graph in submission.graphs} if names else {}
 
 
 def _validate(
@@ -67,6 +87,7 @@ def _validate(
     scope_graphs: list[NamedNode] | None,
     day: dt.date,
     description: str,
+    rdf_files: dict[NamedNode, str] | None = None,
 ) -> Report:
     """Run the shapes on `store`, on the subjects of `scope_graphs` (∩ the agency's) if given."""
     if agency is not None:
@@ -77,8 +98,8 @@ def _validate(
         description = f"agency {agency}" + (" with affiliates" if with_affiliates else "")
     validator = Validator(store)
     scope = scope_subjects(store, scope_graphs) if scope_graphs is not None else None
-    findings = enrich(store, validator.graph, validator.run(scope, day))
-    return Report(findings, day, validator.graph, description)
+    findings = enrich(store, validator.graph, validator.run(scope, day), rdf_files)
+    return Report(findings, day, validator.graph, description, minter=store.minter)
 
 
 __all__ = ["Finding", "LegalSource", "Report", "UnknownAgency", "Validator", "validate"]

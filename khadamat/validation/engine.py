@@ -58,6 +58,11 @@ class Finding:
     service_id: str | None = field(default=None, hash=False, compare=False)
     agency: str | None = field(default=None, hash=False, compare=False)
     legal: LegalSource | None = field(default=None, hash=False, compare=False)
+    # What an auditor needs to find the item (khadamat.validation.enrich): its title, the name of
+    # its agency, and where it was read from: "file#sheet!row" (kh:sourceRow) or "RDF file X".
+    title: str | None = field(default=None, hash=False, compare=False)
+    agency_name: str | None = field(default=None, hash=False, compare=False)
+    source: str | None = field(default=None, hash=False, compare=False)
 
     def key(self) -> tuple[str, str, str, str]:
         """(focus, source shape, path, component): what the differential tests compare."""
@@ -94,10 +99,12 @@ class Validator:
     def in_list(self, head: Node) -> list[Node]:
         return self.graph.items(head)
 
-    def compile(self, scope: Sequence[NamedNode] | None = None) -> list[CompiledQuery]:
+    def compile(
+        self, scope: Sequence[NamedNode] | None = None, day: Literal | None = None
+    ) -> list[CompiledQuery]:
         queries: list[CompiledQuery] = []
         for shape in self.shapes:
-            queries.extend(compile_shape(shape, self.subclasses, self.in_list, scope))
+            queries.extend(compile_shape(shape, self.subclasses, self.in_list, scope, day))
         return queries
 
     def run(self, scope: Sequence[NamedNode] | None = None, on_date: dt.date | None = None) -> list[Finding]:
@@ -109,7 +116,7 @@ class Validator:
             # VALUES looked up node by node than a run over every focus node whose findings are
             # then kept for the scope: the same findings, since a scope only limits focus nodes.
             keep, scope = set(scope), None
-        queries = self.compile(scope)
+        queries = self.compile(scope, day)
 
         def rows(query: CompiledQuery) -> list[dict[str, Term]]:
             return self.store.select(query.text, {DATE_VARIABLE: day} if query.uses_date else None)

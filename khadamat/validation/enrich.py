@@ -1,4 +1,4 @@
-"""What a finding needs besides the SHACL result: the service ID, the agency, the legal source.
+"""What a finding needs besides the SHACL result: service ID, agency, title, source row, legal source.
 
 The agency is the one whose named graph holds the focus node (docs/architecture.md, "Named
 graphs"), so any kind of node (service, inquiry, license, mission…) gets one without knowing its
@@ -8,11 +8,12 @@ class; the legal source is read from the corpus by following the shape's kh:enfo
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from pathlib import Path as FilePath
 
 from pyoxigraph import Literal, NamedNode
 
-from khadamat.namespaces import ELI, KH, RDF, RDFS
+from khadamat.namespaces import DCT, ELI, KH, PROV, RDF, RDFS, SKOS
 from khadamat.store import Store
 from khadamat.validation.engine import Finding, LegalSource
 from khadamat.validation.graph import TripleIndex
@@ -26,28 +27,96 @@ def _chunks(items: Sequence[NamedNode]) -> Iterable[str]:
         yield " ".join(str(n) for n in items[start : start + _CHUNK])
 
 
-def agency_graphs(store: Store) -> dict[NamedNode, str]:
-    """Each agency graph of the store → the agency code as written."""
-    rows = store.select(f"SELECT DISTINCT ?code WHERE {{ ?agency <{KH}agencyCode> ?code }}")
-    return {store.minter.agency_graph(r["code"].value): r["code"].value for r in rows if "code" in r}
+@dataclass(frozen=True)
+class ItemDetails:
+    """What a finding says about its focus node besides the SHACL result."""
+
+    service_id: str | None = None
+    agency: str | None = None
+    agency_name: str | None = None
+    title: str | None = None
+    source: str | None = None
 
 
-def focus_details(store: Store, focus: Sequence[NamedNode]) -> dict[NamedNode, tuple[str | None, str | None]]:
-    """focus node → (service ID, agency code)."""
+def agency_graphs(store: Store) -> dict[NamedNode, tuple[str, str | None]]:
+    """Each agency graph of the store → (the agency code as written, the agency's name)."""
+    rows = store.select(
+        f"SELECT ?code ?name WHERE {{ ?agency <{KH}agencyCode> ?code . "
+        f"OPTIONAL {{ ?agency <{SKOS}prefLabel> ?name }} }}"
+    )
+    out: dict[NamedNode, tuple[str, str | None]] = {}
+    for r in sorted(rows, key=lambda r: _preference(r.get("name"))):
+        if "code" in r:
+            name = r["name"].value if isinstance(r.get("name"), Literal) else None
+            out.setdefault(store.minter.agency_graph(r["code"].value), (r["code"].value, name))
+    return out
+
+
+def _preference(label: object) -> tuple[int, str]:
+    """Persian first, then no language, then any other; ties by text (stable output)."""
+    if not isinstance(label, Literal):
+        return (3, "")
+    return ({"fa": 0, "": 1}.get(label.language or "", 2), label.value)
+
+
+def rdf_sources(store: Store) -> dict[NamedNode, str]:
+    """Each named graph loaded from RDF files → "RDF file X" (the files' names, from provenance)."""
+    from khadamat.loader.rdf_files import rdf_format
+
+    rows = store.select(
+        f"SELECT ?graph ?name WHERE {{ GRAPH {store.minter.provenance_graph} {{ "
+        f"?graph <{PROV}wasGeneratedBy> ?load . ?load <{PROV}used> ?file . ?file <{KH}fileName> ?name }} }}"
+    )
+    names: dict[NamedNode, set[str]] = {}
+    for r in rows:
+        if isinstance(r.get("name"), Literal) and rdf_format(FilePath(r["name"].value)) is not None:
+            names.setdefault(r["graph"], set()).add(r["name"].value)
+    return {graph: rdf_file_text(sorted(found)) for graph, found in names.items()}
+
+
+def rdf_file_text(names: Sequence[str]) -> str:
+    return "RDF file " + ", ".join(names)
+
+
+def focus_details(
+    store: Store, focus: Sequence[NamedNode], rdf_files: dict[NamedNode, str] | None = None
+) -> dict[NamedNode, ItemDetails]:
+    """focus node → its service ID, agency, title and source.
+
+    The agency is the one whose graph types the node; the source is the kh:sourceRow written in
+    that graph (a unit delivering its parent's service writes one in its own graph too), else
+    the RDF file(s) the graph was loaded from (`rdf_files`: graph → "RDF file X").
+    """
     graphs = agency_graphs(store)
-    out: dict[NamedNode, tuple[str | None, str | None]] = {}
+    files = rdf_sources(store) | (rdf_files or {})
+    found: dict[NamedNode, dict[str, list]] = {}
     for values in _chunks(focus):
         query = (
-            f"SELECT DISTINCT ?s ?id ?g WHERE {{ VALUES ?s {{ {values} }} "
-            f"OPTIONAL {{ ?s <{KH}serviceId> ?id }} OPTIONAL {{ GRAPH ?g {{ ?s <{RDF}type> ?t }} }} }}"
+            f"SELECT ?s ?id ?g ?src ?title WHERE {{ VALUES ?s {{ {values} }} "
+            f"OPTIONAL {{ ?s <{KH}serviceId> ?id }} "
+            f"OPTIONAL {{ GRAPH ?g {{ ?s <{RDF}type> ?t }} "
+            f"OPTIONAL {{ GRAPH ?g {{ ?s <{KH}sourceRow> ?src }} }} }} "
+            f"OPTIONAL {{ ?s <{DCT}title> ?title }} }}"
         )
         for row in store.select(query):
-            sid, agency = out.get(row["s"], (None, None))
-            if sid is None and isinstance(row.get("id"), Literal):
-                sid = row["id"].value
-            if agency is None and row.get("g") in graphs:
-                agency = graphs[row["g"]]
-            out[row["s"]] = (sid, agency)
+            seen = found.setdefault(row["s"], {"id": [], "g": [], "src": [], "title": []})
+            for key in seen:
+                if key in row and row[key] not in seen[key]:
+                    seen[key].append(row[key])
+    out: dict[NamedNode, ItemDetails] = {}
+    for node, seen in found.items():
+        ids = sorted(i.value for i in seen["id"] if isinstance(i, Literal))
+        owner = next((g for g in sorted(seen["g"], key=str) if g in graphs), None)
+        rows = sorted(s.value for s in seen["src"] if isinstance(s, Literal))
+        home = next((g for g in sorted(seen["g"], key=str) if g in files), None)
+        titles = sorted(seen["title"], key=_preference)
+        out[node] = ItemDetails(
+            service_id=ids[0] if ids else None,
+            agency=graphs[owner][0] if owner else None,
+            agency_name=graphs[owner][1] if owner else None,
+            title=titles[0].value if titles and isinstance(titles[0], Literal) else None,
+            source=rows[0] if rows else (files[home] if home is not None else None),
+        )
     return out
 
 
@@ -81,20 +150,36 @@ def legal_sources(store: Store, nodes: Sequence[NamedNode]) -> dict[NamedNode, L
     return out
 
 
-def enrich(store: Store, shapes_graph: TripleIndex, findings: Sequence[Finding]) -> list[Finding]:
-    """The findings with service ID, agency code and legal source filled in."""
+def enrich(
+    store: Store,
+    shapes_graph: TripleIndex,
+    findings: Sequence[Finding],
+    rdf_files: dict[NamedNode, str] | None = None,
+) -> list[Finding]:
+    """The findings with service ID, agency, title, source and legal source filled in."""
     focus = sorted({f.focus for f in findings if isinstance(f.focus, NamedNode)}, key=str)
-    details = focus_details(store, focus)
+    details = focus_details(store, focus, rdf_files)
     enforced = {f.shape: shapes_graph.value(f.shape, ENFORCES) for f in findings}
     sources = legal_sources(
         store, sorted({n for n in enforced.values() if isinstance(n, NamedNode)}, key=str)
     )
     out = []
     for finding in findings:
-        sid, agency = (
-            details.get(finding.focus, (None, None)) if isinstance(finding.focus, NamedNode) else (None, None)
+        item = (
+            details.get(finding.focus, ItemDetails())
+            if isinstance(finding.focus, NamedNode)
+            else ItemDetails()
         )
         node = enforced.get(finding.shape)
-        legal = sources.get(node) if isinstance(node, NamedNode) else None
-        out.append(replace(finding, service_id=sid, agency=agency, legal=legal))
+        out.append(
+            replace(
+                finding,
+                service_id=item.service_id,
+                agency=item.agency,
+                agency_name=item.agency_name,
+                title=item.title,
+                source=item.source,
+                legal=sources.get(node) if isinstance(node, NamedNode) else None,
+            )
+        )
     return out

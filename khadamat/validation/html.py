@@ -9,10 +9,13 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING
 
+from pyoxigraph import NamedNode
+
 from khadamat.jalali import to_jalali
-from khadamat.validation.report import message, rule_name, severity_name
+from khadamat.validation.report import message, rule_name, severity_name, source_parts
 
 if TYPE_CHECKING:
+    from khadamat.validation.engine import Finding
     from khadamat.validation.report import Report
 
 _TEXT = {
@@ -32,7 +35,10 @@ _TEXT = {
         "message": "پیام",
         "law": "مبنای قانونی",
         "focus": "گره",
+        "item": "عنوان",
+        "source": "مبدأ (فایل، کاربرگ، ردیف)",
         "ok": "هیچ یافته‌ای نیست.",
+        "notices": "خوانده نشد",
         "Violation": "تخلف",
         "Warning": "هشدار",
         "Info": "اطلاع",
@@ -54,7 +60,10 @@ _TEXT = {
         "message": "Message",
         "law": "Legal source",
         "focus": "Node",
+        "item": "Title",
+        "source": "Source (file, sheet, row)",
         "ok": "No findings.",
+        "notices": "Not read",
         "Violation": "Violation",
         "Warning": "Warning",
         "Info": "Info",
@@ -93,6 +102,36 @@ def _cell(value: object, css: str = "") -> str:
     return f'<td class="{css}">{escape(text)}</td>' if css else f"<td>{escape(text)}</td>"
 
 
+def _item(f: Finding) -> str:
+    """The item's title (else its IRI), linked to its entity page when the IRI is http(s)."""
+    iri = getattr(f.focus, "value", str(f.focus))
+    text = escape(f.title or iri)
+    if isinstance(f.focus, NamedNode) and iri.lower().startswith(("http://", "https://")):
+        return f'<td dir="auto"><a href="{escape(iri, quote=True)}">{text}</a></td>'
+    return f'<td dir="auto">{text}</td>'
+
+
+def _source(f: Finding) -> str:
+    file, sheet, row = source_parts(f.source)
+    if file is None:
+        return _cell(None)
+    if sheet is None:
+        return _cell(f.source, "ltr")
+    return _cell(f"{file} · {sheet} · {row}", "ltr")
+
+
+def _agency(f: Finding) -> str | None:
+    return f"{f.agency} ({f.agency_name})" if f.agency and f.agency_name else f.agency
+
+
+def _notices(report: Report, t: dict[str, str]) -> str:
+    """What the loader skipped in the submission (sheets not of the format), before the findings."""
+    if not report.notices:
+        return ""
+    items = "".join(f'<li dir="auto">{escape(n)}</li>' for n in report.notices)
+    return f'<h2>{t["notices"]}</h2><ul id="notices">{items}</ul>'
+
+
 def _summary(report: Report, t: dict[str, str]) -> str:
     rows = []
     for agency, entry in report.summary().items():
@@ -117,12 +156,25 @@ def _findings(report: Report, lang: str, t: dict[str, str]) -> str:
                 law += f":{legal.part}"
         value = f.value.value if f.value is not None and hasattr(f.value, "value") else f.value
         rows.append(
-            f'<tr class="{sev}">{_cell(f.agency)}{_cell(f.service_id, "ltr")}{_cell(t.get(sev, sev), "sev")}'
+            f'<tr class="{sev}">{_cell(_agency(f))}{_cell(f.service_id, "ltr")}{_item(f)}{_source(f)}'
+            f"{_cell(t.get(sev, sev), 'sev')}"
             f"{_cell(rule_name(f.shape), 'ltr')}{_cell(message(f, lang))}{_cell(law)}"
             f"{_cell(f.path.text() if f.path else '', 'ltr')}{_cell(value, 'iri')}"
             f"{_cell(getattr(f.focus, 'value', f.focus), 'iri')}</tr>"
         )
-    cols = ("agency", "service", "severity", "rule", "message", "law", "path", "value", "focus")
+    cols = (
+        "agency",
+        "service",
+        "item",
+        "source",
+        "severity",
+        "rule",
+        "message",
+        "law",
+        "path",
+        "value",
+        "focus",
+    )
     head = "".join(f"<th>{t[c]}</th>" for c in cols)
     return f'<table id="findings"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
@@ -139,5 +191,5 @@ def render_html(report: Report, lang: str = "fa") -> str:
         f'<h1>{t["title"]}</h1><div class="meta">{t["date"]}: {escape(date_text)} · '
         f"{t['scope']}: {escape(report.scope)} · {len(report.findings)}</div>"
         f'<input id="filter" type="search" placeholder="{t["filter"]}" aria-label="{t["filter"]}">'
-        f"{_summary(report, t)}{body}<script>{_SCRIPT}</script></body></html>\n"
+        f"{_notices(report, t)}{_summary(report, t)}{body}<script>{_SCRIPT}</script></body></html>\n"
     )

@@ -17,7 +17,7 @@ import pyoxigraph as ox
 from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple
 
 from khadamat.jalali import to_jalali
-from khadamat.namespaces import PREFIXES, RDF, RDFS, SH, XSD
+from khadamat.namespaces import DCT, PREFIXES, RDF, RDFS, SH, SKOS, XSD
 from khadamat.output import csv_text, plain
 from khadamat.validation.engine import Finding
 from khadamat.validation.graph import TripleIndex
@@ -26,7 +26,12 @@ from khadamat.validation.paths import compact
 SEVERITY_ORDER = {"Info": 0, "Warning": 1, "Violation": 2}
 CSV_COLUMNS = (
     "agency",
+    "agency_name",
     "service_id",
+    "title",
+    "source_file",
+    "source_sheet",
+    "source_row",
     "focus_node",
     "severity",
     "rule",
@@ -58,6 +63,22 @@ def message(finding: Finding, lang: str) -> str:
     )
 
 
+RDF_FILE = "RDF file "
+
+
+def source_parts(source: str | None) -> tuple[str | None, str | None, int | None]:
+    """(file, sheet, row) of a finding's source: "file#sheet!row" (kh:sourceRow) or "RDF file X"."""
+    if not source:
+        return None, None, None
+    if source.startswith(RDF_FILE):
+        return source.removeprefix(RDF_FILE), None, None
+    file, hash_sign, rest = source.rpartition("#")
+    sheet, bang, row = rest.rpartition("!")
+    if not hash_sign or not bang or not row.isdigit():
+        return source, None, None
+    return file, sheet, int(row)
+
+
 def _term_text(term: Any) -> str | None:
     if term is None:
         return None
@@ -74,6 +95,8 @@ class Report:
     shapes_graph: TripleIndex | None = None
     scope: str = "store"
     extra: dict[str, Any] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)  # what the submission's loader skipped, said
+    minter: Any = None  # khadamat.iris.Minter of the store: agency IRIs in the Turtle report
 
     @property
     def conforms(self) -> bool:
@@ -103,7 +126,13 @@ class Report:
         return {
             "focusNode": _term_text(finding.focus),
             "serviceId": finding.service_id,
+            "title": finding.title,
             "agency": finding.agency,
+            "agencyName": finding.agency_name,
+            "source": None
+            if finding.source is None
+            else dict(zip(("file", "sheet", "row"), source_parts(finding.source), strict=True))
+            | {"text": finding.source},
             "sourceShape": _term_text(finding.shape),
             "rule": rule_name(finding.shape),
             "constraint": compact(finding.component),
@@ -129,6 +158,7 @@ class Report:
             "validationDate": self.on_date.isoformat(),
             "validationDateJalali": to_jalali(self.on_date, persian_digits=False),
             "scope": self.scope,
+            "notices": self.notices,
             "findings": [self.finding_dict(f, lang) for f in self.sorted()],
             "summary": self.summary(),
         }
@@ -139,10 +169,16 @@ class Report:
         for f in self.sorted():
             item = self.finding_dict(f)
             legal = item["legalSource"] or {}
+            source = item["source"] or {}
             out.append(
                 {
                     "agency": item["agency"],
+                    "agency_name": item["agencyName"],
                     "service_id": item["serviceId"],
+                    "title": item["title"],
+                    "source_file": source.get("file"),
+                    "source_sheet": source.get("sheet"),
+                    "source_row": source.get("row"),
                     "focus_node": item["focusNode"],
                     "severity": item["severity"],
                     "rule": item["rule"],
@@ -219,7 +255,34 @@ class Report:
                 triples.append(Triple(result, sh("resultMessage"), Literal(text, language=lang or None)))
             if f.legal is not None:
                 triples.append(Triple(result, NamedNode(RDFS + "seeAlso"), f.legal.node))
+            triples += self._item_triples(result, f)
         return triples
+
+    def _item_triples(self, result: BlankNode, f: Finding) -> list[Triple]:
+        """Where the auditor finds the item, as extra properties of the sh:ValidationResult:
+        dct:title (the item's title), dct:identifier (its service ID), dct:publisher (its
+        agency, named by skos:prefLabel), dct:source ("file#sheet!row" or "RDF file X")."""
+        out = []
+        if f.title is not None:
+            out.append(Triple(result, NamedNode(DCT + "title"), Literal(f.title, language="fa")))
+        if f.service_id is not None:
+            out.append(Triple(result, NamedNode(DCT + "identifier"), Literal(f.service_id)))
+        if f.agency is not None:
+            agency = self.agency_node(f.agency)
+            out.append(Triple(result, NamedNode(DCT + "publisher"), agency))
+            if f.agency_name is not None:
+                out.append(
+                    Triple(agency, NamedNode(SKOS + "prefLabel"), Literal(f.agency_name, language="fa"))
+                )
+        if f.source is not None:
+            out.append(Triple(result, NamedNode(DCT + "source"), Literal(f.source)))
+        return out
+
+    def agency_node(self, code: str) -> NamedNode:
+        from khadamat.config import DEFAULT_BASE
+        from khadamat.iris import Minter
+
+        return (self.minter or Minter(DEFAULT_BASE)).agency(code)
 
     def to_turtle(self) -> str:
         data = ox.serialize(self.triples(), format=RdfFormat.TURTLE, prefixes=dict(PREFIXES)) or b""

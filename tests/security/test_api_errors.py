@@ -12,15 +12,9 @@ import shutil
 
 import httpx
 import pytest
-from khadamat.api.testing import free_port, live_server, load_dataset_file
 
-from tests.security.upload_attacks import FIXTURE, basic_files
-
-# What internal text looks like: OS errors, Python and Rust internals, the server's folders.
-INTERNALS = re.compile(
-    r"Errno|os error|No such file|Traceback|File \"|Exception|panicked|"
-    r"khadamat-upload-|/tmp/|/work/|site-packages",
-)
+from tests.security.server_watch import assert_clean, assert_serving, served
+from tests.security.upload_attacks import basic_files
 
 
 @pytest.fixture(scope="module")
@@ -29,21 +23,14 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("api-errors")
     tmpdir = root / "server-tmp"
     tmpdir.mkdir()
-    port = free_port()
-    base = f"http://127.0.0.1:{port}/id/"
-    load_dataset_file(root / "store", base, FIXTURE)
-    with live_server(root / "store", base=base, port=port, env={"TMPDIR": str(tmpdir)}) as url:
-        yield url, tmpdir
-
-
-def assert_no_internals(response: httpx.Response) -> None:
-    found = INTERNALS.search(response.text + " ".join(response.headers.values()))
-    assert found is None, (found, response.text[:500])
+    with served(root, env={"TMPDIR": str(tmpdir)}) as running:
+        yield running, tmpdir
 
 
 def test_an_unexpected_os_error_is_a_fixed_500_with_a_request_id(server) -> None:
     """The server's temporary folder disappears under it: the OSError (with its path) stays in the log."""
-    url, tmpdir = server
+    running, tmpdir = server
+    url = running.url
     first = httpx.post(url + "/validate", files=basic_files(), timeout=60)
     assert first.status_code == 200, first.text  # the server now uses (and remembers) tmpdir
     shutil.rmtree(tmpdir)
@@ -57,19 +44,18 @@ def test_an_unexpected_os_error_is_a_fixed_500_with_a_request_id(server) -> None
         body["detail"]
         == f"internal error; the operator can find it in the server log as request {request_id}"
     )
-    assert_no_internals(response)
+    assert_clean(response)
     again = httpx.post(url + "/validate", files=basic_files(), timeout=60)
     assert again.status_code == 500 and again.json()["request_id"] != request_id  # one id per request
     tmpdir.mkdir()
     assert (
         httpx.post(url + "/validate", files=basic_files(), timeout=60).status_code == 200
     )  # the slots were freed
-    assert httpx.get(url + "/health", timeout=1).status_code == 200
-    assert httpx.get(url + "/services", params={"size": 1}, timeout=1).status_code == 200
+    assert_serving(running)
 
 
 def test_a_value_pyoxigraph_refuses_is_named_in_our_words(server) -> None:
-    url, _ = server
+    url = server[0].url
     response = httpx.get(url + "/queries/gap-agencies-without-service", params={"agency": "a b"}, timeout=30)
     assert response.status_code == 422
     assert response.json()["detail"] == (
@@ -89,23 +75,23 @@ def test_a_value_pyoxigraph_refuses_is_named_in_our_words(server) -> None:
     ],
 )
 def test_refusals_speak_in_their_own_words(server, path: str, params: dict[str, str], status: int) -> None:
-    url, _ = server
+    url = server[0].url
     response = httpx.get(url + path, params=params, timeout=30)
     assert response.status_code == status, response.text
     assert response.json()["detail"]
-    assert_no_internals(response)
+    assert_clean(response)
 
 
 def test_upload_errors_never_name_the_servers_folders(server) -> None:
     """A submission's input errors name the file as sent, not where the server keeps it."""
-    url, _ = server
+    url = server[0].url
     files = [("files", ("services.csv", "کد دستگاه,عنوان خدمت\nnope,خدمتی\n".encode(), "text/csv"))]
     response = httpx.post(url + "/validate", files=files, timeout=60)
     assert response.status_code == 422
     assert response.json()["errors"] and all(e.startswith("services.csv") for e in response.json()["errors"])
-    assert_no_internals(response)
+    assert_clean(response)
     bad_turtle = [("files", ("agency.ttl", b"<http://e/a> <http://e/p> <http://e/o .\n", "text/turtle"))]
     response = httpx.post(url + "/validate", files=bad_turtle, timeout=60)
     assert response.status_code == 422
     assert all(e.startswith("agency.ttl") for e in response.json()["errors"])
-    assert_no_internals(response)
+    assert_clean(response)

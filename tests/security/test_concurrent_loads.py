@@ -9,31 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from khadamat.config import Settings
 from khadamat.store import BULK_THRESHOLD, LOCK_FILE, open_store
-from tests.security.rdf_load_support import (
-    BASE,
-    ROOT,
-    agency_turtle,
-    catalog_template,
-    copy_store,
-    fingerprint,
-    khadamat,
-)
+from tests.security.store_support import BASE, ROOT, agency_turtle, fingerprint, khadamat
 
 ITEMS = BULK_THRESHOLD + 1000  # large enough for the generation switch, where the race was
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return catalog_template(tmp_path_factory.mktemp("catalog"))
-
-
-@pytest.fixture
-def store(template: Path, tmp_path: Path) -> Path:
-    return copy_store(template, tmp_path / "store")
 
 
 def version(tmp_path: Path, name: str) -> Path:
@@ -57,28 +37,41 @@ def titles(store: Path) -> set[str]:
     return {title.split(" ")[0] for title in found}
 
 
-def test_a_load_that_cannot_get_the_lock_says_so_in_one_line(store, tmp_path):
-    before = fingerprint(store)
-    fd = os.open(store / LOCK_FILE, os.O_RDWR)
+def test_a_load_that_cannot_get_the_lock_says_so_in_one_line(store_dir, tmp_path):
+    before = fingerprint(store_dir)
+    fd = os.open(store_dir / LOCK_FILE, os.O_RDWR)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # a load in progress
-        done = khadamat("load", str(version(tmp_path, "v1")), "--store", str(store), "-q", "--wait", "0.5")
+        done = khadamat(
+            "load", str(version(tmp_path, "v1")), "--store", str(store_dir), "-q", "--wait", "0.5"
+        )
     finally:
         os.close(fd)
     assert done.returncode == 75
     assert done.stderr == (
-        f"error: another load is writing this store ({store}); try again when it has finished "
+        f"error: another load is writing this store ({store_dir}); try again when it has finished "
         "(waited 0.5 s)\n"
     )
     assert done.stdout == ""
-    assert fingerprint(store) == before
+    assert fingerprint(store_dir) == before
 
 
-def test_two_concurrent_loads_serialize(store, tmp_path):
+def test_two_concurrent_loads_serialize(store_dir, tmp_path):
     paths = [version(tmp_path, "v1"), version(tmp_path, "v2")]
     children = [
         subprocess.Popen(
-            [sys.executable, "-m", "khadamat", "load", str(p), "--store", str(store), "-q", "--wait", "120"],
+            [
+                sys.executable,
+                "-m",
+                "khadamat",
+                "load",
+                str(p),
+                "--store",
+                str(store_dir),
+                "-q",
+                "--wait",
+                "120",
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -98,6 +91,6 @@ def test_two_concurrent_loads_serialize(store, tmp_path):
                 and err.count("\n") == 1
             )
     assert 0 in [code for code, _, _ in results]
-    assert titles(store) in ({"v1"}, {"v2"})  # one version whole, never a mix
-    generations = [p.name for p in store.iterdir() if p.name.startswith("gen-")]
-    assert generations == [os.readlink(store / "active")]  # no folder left behind
+    assert titles(store_dir) in ({"v1"}, {"v2"})  # one version whole, never a mix
+    generations = [p.name for p in store_dir.iterdir() if p.name.startswith("gen-")]
+    assert generations == [os.readlink(store_dir / "active")]  # no folder left behind

@@ -12,13 +12,7 @@ import asyncio
 import pytest
 from khadamat.api.answer_cache import AnswerCache
 
-from tests.security.endpoint_support import (
-    MiB,
-    Server,
-    _main_rss,
-    endpoint_server,
-    watch,
-)
+from tests.security.server_watch import MiB, Server, own_rss, served, watch
 
 CACHE = 8 * MiB
 BIG = "SELECT * WHERE { ?s ?p ?o }"  # about 0.8 MB of JSON on the fixture catalog
@@ -27,12 +21,12 @@ BIG = "SELECT * WHERE { ?s ?p ?o }"  # about 0.8 MB of JSON on the fixture catal
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
     flags = ["--sparql-cache-bytes", str(CACHE), "--sparql-workers", "2"]
-    with endpoint_server(tmp_path_factory.mktemp("cache"), flags) as served:
-        yield served
+    with served(tmp_path_factory.mktemp("cache"), flags) as running:
+        yield running
 
 
 def test_sixty_large_answers_stay_within_the_cache_bound(server: Server) -> None:
-    before = _main_rss(server.pid)
+    before = own_rss(server.pid)
     sizes = []
     with watch(server, probes=("/health",)) as seen:
         for i in range(60):
@@ -43,7 +37,7 @@ def test_sixty_large_answers_stay_within_the_cache_bound(server: Server) -> None
     seen.report("60 distinct ~0.8 MB answers, 8 MiB cache")
     assert min(sizes) > MiB // 2 and max(sizes) < CACHE // 8  # each answer is large and cacheable
     assert sum(sizes) > 5 * CACHE  # unbounded, the cache would hold far more than its bound
-    assert _main_rss(server.pid) < before + CACHE + 24 * MiB  # unbounded: +48 MiB at least
+    assert own_rss(server.pid) < before + CACHE + 24 * MiB  # unbounded: +48 MiB at least
     assert seen.worst("/health") < 1.0
     newest = server.sparql(f"{BIG} # answer 59")
     assert newest.headers["X-Khadamat-Cache"] == "hit"

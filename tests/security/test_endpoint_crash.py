@@ -12,14 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.security.endpoint_support import (
-    Server,
-    assert_clean,
-    assert_serving,
-    endpoint_server,
-    wait_until_idle,
-    watch,
-)
+from tests.security.endpoint_support import wait_until_idle
+from tests.security.server_watch import Server, assert_clean, assert_serving, served, watch
 
 NESTED = "SELECT * WHERE { FILTER(" + "(" * 5_000 + "1" + ")" * 5_000 + ") }"  # ~10 KB
 DEEPER = "SELECT * WHERE { FILTER(" + "(" * 100_000 + "1" + ")" * 100_000 + ") }"
@@ -37,13 +31,13 @@ LIFTED = [
 
 @pytest.fixture(scope="module")
 def guarded(tmp_path_factory: pytest.TempPathFactory):
-    with endpoint_server(tmp_path_factory.mktemp("crash-guarded"), ["--sparql-workers", "2"]) as server:
+    with served(tmp_path_factory.mktemp("crash-guarded"), ["--sparql-workers", "2"]) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
 def lifted(tmp_path_factory: pytest.TempPathFactory):
-    with endpoint_server(tmp_path_factory.mktemp("crash-lifted"), LIFTED) as server:
+    with served(tmp_path_factory.mktemp("crash-lifted"), LIFTED) as server:
         yield server
 
 

@@ -22,13 +22,13 @@ from khadamat.api.query_job import (
 
 from khadamat.config import Settings
 from khadamat.store import open_store
-from tests.security.endpoint_support import Server, assert_clean, assert_serving, endpoint_server
+from tests.security.server_watch import Server, assert_clean, assert_serving, served
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
-    with endpoint_server(tmp_path_factory.mktemp("errors"), ["--sparql-workers", "2"]) as served:
-        yield served
+    with served(tmp_path_factory.mktemp("errors"), ["--sparql-workers", "2"]) as running:
+        yield running
 
 
 def job(query: str) -> QueryJob:

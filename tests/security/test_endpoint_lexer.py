@@ -14,14 +14,8 @@ import time
 import pytest
 from khadamat.api.sparql_lexer import LexicalError, measure
 
-from tests.security.endpoint_support import (
-    Server,
-    assert_clean,
-    assert_serving,
-    endpoint_server,
-    hammer,
-    watch,
-)
+from tests.security.endpoint_support import hammer
+from tests.security.server_watch import Server, assert_clean, assert_serving, served, watch
 
 HOSTILE = {
     "quote-backslash pairs": "'\\" * 30_000,
@@ -37,8 +31,8 @@ HOSTILE = {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
-    with endpoint_server(tmp_path_factory.mktemp("lexer"), ["--sparql-workers", "2"]) as served:
-        yield served
+    with served(tmp_path_factory.mktemp("lexer"), ["--sparql-workers", "2"]) as running:
+        yield running
 
 
 @pytest.mark.parametrize("name", list(HOSTILE))

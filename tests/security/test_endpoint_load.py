@@ -12,14 +12,8 @@ import time
 import httpx
 import pytest
 
-from tests.security.endpoint_support import (
-    ORDINARY,
-    Server,
-    assert_serving,
-    endpoint_server,
-    wait_until_idle,
-    watch,
-)
+from tests.security.endpoint_support import wait_until_idle
+from tests.security.server_watch import ORDINARY, Server, assert_serving, served, watch
 
 TIMEOUT = 2.0
 DURATION = 5.0
@@ -39,8 +33,8 @@ def server(tmp_path_factory: pytest.TempPathFactory):
         "--sparql-worker-memory",
         str(384 * 2**20),
     ]
-    with endpoint_server(tmp_path_factory.mktemp("load"), flags) as served:
-        yield served
+    with served(tmp_path_factory.mktemp("load"), flags) as running:
+        yield running
 
 
 @pytest.mark.slow

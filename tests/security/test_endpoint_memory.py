@@ -11,16 +11,8 @@ import time
 
 import pytest
 
-from tests.security.endpoint_support import (
-    MiB,
-    Server,
-    assert_clean,
-    assert_serving,
-    endpoint_server,
-    tree_rss,
-    wait_until_idle,
-    watch,
-)
+from tests.security.endpoint_support import wait_until_idle
+from tests.security.server_watch import MiB, Server, assert_clean, assert_serving, served, tree_rss, watch
 
 BUDGET = 256 * MiB
 SORTED_PRODUCT = "SELECT * WHERE { ?a ?p ?b . ?c ?q ?d . ?e ?r ?f } ORDER BY ?f ?d ?b"
@@ -29,8 +21,8 @@ SORTED_PRODUCT = "SELECT * WHERE { ?a ?p ?b . ?c ?q ?d . ?e ?r ?f } ORDER BY ?f 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
     flags = ["--sparql-worker-memory", str(BUDGET), "--sparql-workers", "2", "--query-timeout", "30"]
-    with endpoint_server(tmp_path_factory.mktemp("memory"), flags) as served:
-        yield served
+    with served(tmp_path_factory.mktemp("memory"), flags) as running:
+        yield running
 
 
 def test_a_query_over_its_memory_budget_is_stopped(server: Server) -> None:

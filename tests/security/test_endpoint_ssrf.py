@@ -21,7 +21,8 @@ from khadamat.api.query_workers import QueryWorkerPool
 from khadamat.api.testing import load_dataset_file
 
 from khadamat.config import Settings
-from tests.security.endpoint_support import FIXTURE, Server, assert_clean, assert_serving, endpoint_server
+from tests.security.server_watch import Server, assert_clean, assert_serving, served
+from tests.security.store_support import FIXTURE
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +48,8 @@ def connections(sock: socket.socket) -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
-    with endpoint_server(tmp_path_factory.mktemp("ssrf"), ["--sparql-workers", "2"]) as served:
-        yield served
+    with served(tmp_path_factory.mktemp("ssrf"), ["--sparql-workers", "2"]) as running:
+        yield running
 
 
 def spellings(port: int) -> dict[str, str]:

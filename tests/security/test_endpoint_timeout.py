@@ -13,16 +13,8 @@ import time
 import httpx
 import pytest
 
-from tests.security.endpoint_support import (
-    MiB,
-    Server,
-    assert_clean,
-    assert_serving,
-    endpoint_server,
-    tree_rss,
-    wait_until_idle,
-    watch,
-)
+from tests.security.endpoint_support import wait_until_idle
+from tests.security.server_watch import MiB, Server, assert_clean, assert_serving, served, tree_rss, watch
 
 TIMEOUT = 1.0
 CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -34,8 +26,8 @@ BUSY = "every query worker is busy; try again in a few seconds"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
     flags = ["--query-timeout", str(TIMEOUT), "--sparql-workers", "3"]
-    with endpoint_server(tmp_path_factory.mktemp("timeout"), flags) as served:
-        yield served
+    with served(tmp_path_factory.mktemp("timeout"), flags) as running:
+        yield running
 
 
 def slow_round(server: Server, count: int) -> list[httpx.Response]:

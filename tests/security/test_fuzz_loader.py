@@ -20,11 +20,9 @@ from khadamat.loader.submission import build_submission
 
 from khadamat.config import Settings
 from khadamat.store import open_store
-from tests.security.rdf_load_support import catalog_template, fingerprint
+from tests.security.store_support import BASE, fingerprint, write
 from tests.security.workbook_builders import inline, row, shared, sheet, workbook
 
-BASE = "https://w3id.org/khadamat/id/"
-BASIC = Path(__file__).resolve().parents[1] / "fixtures" / "loader" / "basic"
 FUZZ = settings(
     max_examples=50,
     deadline=None,
@@ -41,21 +39,26 @@ codes = st.sampled_from(["MIMT", "ISIPO", "A", "B", "C", "NEW-1", "", "کد"]) |
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    """A read-only view of a store holding examples/catalog, and its fingerprint."""
-    folder = catalog_template(tmp_path_factory.mktemp("fuzz"))
-    opened = open_store(Settings(store_dir=folder, base=BASE), read_only=True)
-    yield opened, folder, fingerprint(folder)
+def store(template: Path):
+    """A read-only view of the store holding examples/catalog (conftest.py), and its fingerprint."""
+    opened = open_store(Settings(store_dir=template, base=BASE), read_only=True)
+    yield opened, template, fingerprint(template)
     opened.close()
 
 
-def check(store, paths: list[Path]) -> None:
+def check(store, files: dict[str, bytes], whole_folder: bool) -> None:
+    """Write `files` to a scratch folder and build a submission of it (or of its files): it loads
+    or is refused with its errors listed, and the store is unchanged."""
     opened, folder, before = store
-    try:
-        build_submission(paths, opened)
-    except SubmissionError as exc:
-        assert exc.errors, "a refusal lists its errors"
-        assert all(str(e) for e in exc.errors)
+    with tempfile.TemporaryDirectory() as scratch:
+        submission = Path(scratch) / "submission"
+        submission.mkdir()
+        paths = [write(submission, name, data) for name, data in files.items()]
+        try:
+            build_submission([submission] if whole_folder else paths, opened)
+        except SubmissionError as exc:
+            assert exc.errors, "a refusal lists its errors"
+            assert all(str(e) for e in exc.errors)
     assert fingerprint(folder) == before
 
 
@@ -98,12 +101,7 @@ def csv_folders(draw) -> dict[str, bytes]:
 @FUZZ
 @given(files=csv_folders())
 def test_hostile_csv_folders_load_or_are_refused(store, files):
-    with tempfile.TemporaryDirectory() as scratch:
-        folder = Path(scratch) / "submission"
-        folder.mkdir()
-        for name, data in files.items():
-            (folder / name).write_bytes(data)
-        check(store, [folder])
+    check(store, files, whole_folder=True)
 
 
 value = st.one_of(
@@ -174,7 +172,4 @@ def workbooks(draw) -> bytes:
 @FUZZ
 @given(data=workbooks())
 def test_hostile_workbooks_load_or_are_refused(store, data):
-    with tempfile.TemporaryDirectory() as scratch:
-        path = Path(scratch) / "submission.xlsx"
-        path.write_bytes(data)
-        check(store, [path])
+    check(store, {"submission.xlsx": data}, whole_folder=False)

@@ -12,38 +12,10 @@ from pathlib import Path
 import pytest
 
 from khadamat.cli import main
-from tests.security.rdf_load_support import (
-    BASE,
-    PREFIXES,
-    agency_turtle,
-    catalog_template,
-    copy_store,
-    fingerprint,
-)
+from tests.security.store_support import BASE, PREFIXES, agency_turtle, refused
 
 HEAD = "expected only the graphs of the agencies and laws it declares"
 FAKE = f'<{BASE}law/csml/article/38> kh:text "متن جعلی"@fa .'
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return catalog_template(tmp_path_factory.mktemp("catalog"))
-
-
-@pytest.fixture
-def store(template: Path, tmp_path: Path) -> Path:
-    return copy_store(template, tmp_path / "store")
-
-
-def refused(store: Path, file: Path, capsys: pytest.CaptureFixture[str]) -> str:
-    """Load `file`, assert it was refused and the store left byte for byte; the error text."""
-    before = fingerprint(store)
-    capsys.readouterr()
-    assert main(["load", str(file), "--store", str(store), "-q"]) == 2
-    err = capsys.readouterr().err
-    assert "Traceback" not in err
-    assert fingerprint(store) == before
-    return err
 
 
 def trig(tmp_path: Path, graph: str, body: str = FAKE, name: str = "attack.trig") -> Path:
@@ -67,28 +39,28 @@ SPELLINGS = {
 
 @pytest.mark.parametrize("reserved", ["ontology", "corpus", "provenance"])
 @pytest.mark.parametrize("spelling", sorted(SPELLINGS))
-def test_reserved_graph_in_any_spelling_is_refused(store, tmp_path, capsys, reserved, spelling):
+def test_reserved_graph_in_any_spelling_is_refused(store_dir, tmp_path, capsys, reserved, spelling):
     graph = SPELLINGS[spelling](reserved)
-    err = refused(store, trig(tmp_path, graph), capsys)
+    err = refused(store_dir, trig(tmp_path, graph), capsys)
     assert f"attack.trig: {HEAD}; <{graph}> is the {reserved} graph, which Khadamat maintains itself\n" in err
 
 
-def test_another_agencys_graph_is_refused(store, tmp_path, capsys):
+def test_another_agencys_graph_is_refused(store_dir, tmp_path, capsys):
     # Three triples that would replace maj-ivo's whole graph and rename it.
     graph = f"{BASE}graph/agency/maj-ivo"
     label = "<http://www.w3.org/2004/02/skos/core#prefLabel>"
     body = f'<{BASE}agency/maj-ivo> a kh:ExecutiveAgency ; {label} "x"@fa .'
-    err = refused(store, trig(tmp_path, graph, body), capsys)
+    err = refused(store_dir, trig(tmp_path, graph, body), capsys)
     assert (
         f"attack.trig: {HEAD}; <{graph}> is the graph of agency maj-ivo, which the submission does "
         "not declare\n" in err
     )
 
 
-def test_built_in_instrument_cannot_be_redefined(store, tmp_path, capsys):
+def test_built_in_instrument_cannot_be_redefined(store_dir, tmp_path, capsys):
     graph = f"{BASE}graph/law/csml"
     body = f'<{BASE}law/csml> a kh:LegalInstrument ; kh:legalCode "csml" .\n{FAKE}'
-    err = refused(store, trig(tmp_path, graph, body), capsys)
+    err = refused(store_dir, trig(tmp_path, graph, body), capsys)
     assert (
         f"attack.trig: {HEAD}; <{graph}> is the graph of csml, a built-in instrument of the legal "
         "corpus, which can't be redefined\n" in err
@@ -107,17 +79,17 @@ def test_built_in_instrument_cannot_be_redefined(store, tmp_path, capsys):
         ),
     ],
 )
-def test_graphs_nobody_owns_are_refused(store, tmp_path, capsys, graph, reason):
+def test_graphs_nobody_owns_are_refused(store_dir, tmp_path, capsys, graph, reason):
     body = agency_turtle("evil").removeprefix(PREFIXES)
-    err = refused(store, trig(tmp_path, graph, body), capsys)
+    err = refused(store_dir, trig(tmp_path, graph, body), capsys)
     assert f"attack.trig: {HEAD}; <{graph}> is {reason}" in err
 
 
-def test_turtle_cannot_set_a_foreign_service_title(store, tmp_path, capsys):
+def test_turtle_cannot_set_a_foreign_service_title(store_dir, tmp_path, capsys):
     service = f"{BASE}agency/maj-ivo/service/14230300500"
     path = tmp_path / "evil.ttl"
     path.write_text(agency_turtle("evil", f'<{service}> dct:title "ربوده شده"@fa .\n'), encoding="utf-8")
-    err = refused(store, path, capsys)
+    err = refused(store_dir, path, capsys)
     own = f"{BASE}agency/evil"
     assert (
         f"evil.ttl: expected triples in <{BASE}graph/agency/evil> about the nodes of agency evil "
@@ -126,29 +98,29 @@ def test_turtle_cannot_set_a_foreign_service_title(store, tmp_path, capsys):
     )
 
 
-def test_turtle_cannot_rewrite_the_corpus_from_its_own_graph(store, tmp_path, capsys):
+def test_turtle_cannot_rewrite_the_corpus_from_its_own_graph(store_dir, tmp_path, capsys):
     path = tmp_path / "evil.ttl"
     path.write_text(agency_turtle("evil", FAKE + "\n"), encoding="utf-8")
-    err = refused(store, path, capsys)
+    err = refused(store_dir, path, capsys)
     assert f"<{BASE}law/csml/article/38> is not one of them\n" in err
 
 
-def test_workbook_obeys_the_same_rule(store, tmp_path, capsys):
+def test_workbook_obeys_the_same_rule(store_dir, tmp_path, capsys):
     # An agency code `..` would mint the graph <…/graph/agency/..>, read as <…/graph/>.
     folder = tmp_path / "sub"
     folder.mkdir()
     (folder / "agencies.csv").write_text("کد دستگاه,نام دستگاه\n..,دستگاه\n", encoding="utf-8")
     (folder / "services.csv").write_text("کد دستگاه,عنوان خدمت,شناسه خدمت\n..,خدمت,1\n", encoding="utf-8")
-    err = refused(store, folder, capsys)
+    err = refused(store_dir, folder, capsys)
     assert (
         f"agencies.csv, sheet agencies, row 2, column code (کد دستگاه): {HEAD}; <{BASE}graph/agency/..> is "
         f"not a name of its own: the agency code '..' makes it read as <{BASE}graph/>, got '..'\n" in err
     )
 
 
-def test_an_agency_may_write_its_own_graph(store, tmp_path, capsys):
+def test_an_agency_may_write_its_own_graph(store_dir, tmp_path, capsys):
     """The rule refuses what it should, not everything: a declared agency loads into its graph."""
     graph = f"{BASE}graph/agency/new-agency"
     body = agency_turtle("new-agency", f'<{BASE}agency/new-agency/service/1> dct:title "خدمت"@fa .')
     path = trig(tmp_path, graph, body.removeprefix(PREFIXES), "own.trig")
-    assert main(["load", str(path), "--store", str(store), "-q"]) == 0
+    assert main(["load", str(path), "--store", str(store_dir), "-q"]) == 0

@@ -7,18 +7,9 @@ Each refusal names the file, line and column and leaves the store byte for byte 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from tests.security.rdf_load_support import (
-    BASE,
-    agency_turtle,
-    catalog_template,
-    copy_store,
-    fingerprint,
-    khadamat,
-)
+from tests.security.store_support import BASE, agency_turtle, khadamat, refused_by_child
 
 S, P, OBJ = "<http://a.example/s>", "<http://a.example/p>", "<http://a.example/o>"
 DEPTH = 50_000  # deep enough to crash pyoxigraph (measured: 50k triple terms → SIGSEGV)
@@ -50,42 +41,23 @@ BOMBS["graph-collections.trig"] = (
 )
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return catalog_template(tmp_path_factory.mktemp("catalog"))
-
-
-@pytest.fixture
-def store(template: Path, tmp_path: Path) -> Path:
-    return copy_store(template, tmp_path / "store")
-
-
-def refused_by_child(store: Path, path: Path, env: dict[str, str] | None = None) -> str:
-    before = fingerprint(store)
-    done = khadamat("load", str(path), "--store", str(store), "-q", env=env)
-    assert done.returncode == 2, (done.returncode, done.stderr[-2000:])
-    assert "Traceback" not in done.stderr
-    assert fingerprint(store) == before
-    return done.stderr
-
-
 @pytest.mark.parametrize("name", sorted(BOMBS))
-def test_nesting_bomb_is_refused_before_parsing(store, tmp_path, name):
+def test_nesting_bomb_is_refused_before_parsing(store_dir, tmp_path, name):
     text, column = BOMBS[name]
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
-    err = refused_by_child(store, path)
+    err = refused_by_child(store_dir, path)
     assert f"{name}: {NESTING} (line 1, column {column})\n" in err
 
 
 @pytest.mark.parametrize("shape", ["arrays", "objects"])
-def test_json_ld_nesting_bomb_is_refused(store, tmp_path, shape):
+def test_json_ld_nesting_bomb_is_refused(store_dir, tmp_path, shape):
     lead = f'{{"@id": "{S[1:-1]}", "{P[1:-1]}": '
     opener = "[" if shape == "arrays" else f'{{"{P[1:-1]}": '
     inner, closer = ("1", "]") if shape == "arrays" else ("1", "}")
     path = tmp_path / f"{shape}.jsonld"
     path.write_text(lead + opener * DEPTH + inner + closer * DEPTH + "}", encoding="utf-8")
-    err = refused_by_child(store, path)
+    err = refused_by_child(store_dir, path)
     column = len(lead) + 63 * len(opener) + 1  # the outer object is level 1
     assert (
         f"{shape}.jsonld: expected JSON objects and arrays nested at most 64 levels deep; this opens "
@@ -93,11 +65,11 @@ def test_json_ld_nesting_bomb_is_refused(store, tmp_path, shape):
     )
 
 
-def test_one_megabyte_literal_is_refused(store, tmp_path):
+def test_one_megabyte_literal_is_refused(store_dir, tmp_path):
     path = tmp_path / "literal.ttl"
     text = agency_turtle("big", f'<{BASE}agency/big> <{BASE}x> "' + "ب" * 1_000_001 + '" .\n')
     path.write_text(text, encoding="utf-8")
-    err = refused_by_child(store, path)
+    err = refused_by_child(store_dir, path)
     line = text.count("\n")  # the literal is on the last line
     column = len(f"<{BASE}agency/big> <{BASE}x> ") + 1
     assert (
@@ -106,20 +78,20 @@ def test_one_megabyte_literal_is_refused(store, tmp_path):
     )
 
 
-def test_parser_errors_name_line_and_column(store, tmp_path):
+def test_parser_errors_name_line_and_column(store_dir, tmp_path):
     path = tmp_path / "broken.ttl"
     path.write_text(agency_turtle("broken", f"{S} {P} <not an iri> .\n"), encoding="utf-8")
-    err = refused_by_child(store, path)
+    err = refused_by_child(store_dir, path)
     line = path.read_text(encoding="utf-8").count("\n")
     assert f"broken.ttl: expected a valid Turtle file; line {line}, column {len(f'{S} {P} ') + 1}" in err
 
 
-def test_nesting_limit_is_a_setting(store, tmp_path):
+def test_nesting_limit_is_a_setting(store_dir, tmp_path):
     """A file nested 10 deep loads by default and is refused under KHADAMAT_LIMIT_MAX_RDF_NESTING=8."""
     node = f"<{BASE}agency/nested>"
     path = tmp_path / "nested.ttl"
     path.write_text(agency_turtle("nested", f"{node} {P} " + "( " * 10 + ") " * 10 + ".\n"), encoding="utf-8")
-    err = refused_by_child(store, path, env={"KHADAMAT_LIMIT_MAX_RDF_NESTING": "8"})
+    err = refused_by_child(store_dir, path, env={"KHADAMAT_LIMIT_MAX_RDF_NESTING": "8"})
     assert "nested.ttl: expected RDF terms nested at most 8 levels deep" in err
-    done = khadamat("load", str(path), "--store", str(store), "-q")
+    done = khadamat("load", str(path), "--store", str(store_dir), "-q")
     assert done.returncode == 0, done.stderr

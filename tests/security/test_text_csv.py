@@ -16,11 +16,7 @@ from khadamat.loader.limits import LoaderLimits
 from khadamat.loader.readers import read_csv_file
 from khadamat.loader.text import TextError, sniff_encoding
 
-from tests.security.workbook_builders import refused, store_dir, template, write
-
-__all__ = ["store_dir", "template"]  # fixtures
-
-BASIC = Path(__file__).resolve().parents[1] / "fixtures" / "loader" / "basic"
+from tests.security.store_support import BASIC, refused_lines, write
 
 
 @pytest.fixture
@@ -47,7 +43,7 @@ def test_utf8_file_with_one_stray_byte_names_offset_row_and_column(folder, store
     # row 3 of the sheet (line 4 of the file: row 2 holds a cell of two lines), column 2 (title)
     data = services_with(folder, "نقل و انتقال", "نقل و".encode() + b"\xe9" + "انتقال".encode())
     offset = data.index(b"\xe9")
-    assert refused(store_dir, folder, capsys, "services.csv") == [
+    assert refused_lines(store_dir, folder, capsys, "services.csv") == [
         f"services.csv, sheet services, row 3, column 2: expected UTF-8 text; byte {offset} is not UTF-8 "
         "(1 such byte in the file)"
     ]
@@ -73,7 +69,7 @@ def _russian(folder: Path, codec: str, text: str) -> Path:
 def test_other_encodings_are_refused_not_read_as_windows_1256(folder, store_dir, capsys, codec, text, why):
     path = _russian(folder, codec, text)
     first_bad = next(i for i in range(len(path.read_bytes())) if _bad_utf8_at(path.read_bytes(), i))
-    [line] = refused(store_dir, folder, capsys, "services.csv")
+    [line] = refused_lines(store_dir, folder, capsys, "services.csv")
     assert line.startswith(
         "services.csv, sheet services, row 2, column 2: expected a text file in UTF-8 (with or without BOM), "
         "UTF-16 with a BOM, or Windows-1256 (Arabic); the file is not UTF-8 "
@@ -108,7 +104,7 @@ def test_koi8r_lower_case_without_tell_tale_letters_is_refused_by_frequency(tmp_
 def test_utf16_without_bom_is_refused(folder, store_dir, capsys):
     text = (folder / "agencies.csv").read_text(encoding="utf-8")
     (folder / "agencies.csv").write_bytes(text.encode("utf-16-le"))
-    assert refused(store_dir, folder, capsys, "agencies.csv") == [
+    assert refused_lines(store_dir, folder, capsys, "agencies.csv") == [
         "agencies.csv, sheet agencies: expected UTF-16 with a byte-order mark (BOM); this looks like UTF-16 "
         "without one (save it from Excel as “CSV UTF-8” instead)"
     ]
@@ -149,7 +145,7 @@ def test_control_character_far_past_the_first_64k_is_refused(folder, store_dir, 
     assert (
         f"services.csv, sheet services, row {records + 2001}, column 1: expected text without control "
         "characters; the cell holds U+001B"
-    ) in refused(store_dir, folder, capsys, "services.csv")
+    ) in refused_lines(store_dir, folder, capsys, "services.csv")
 
 
 # -- quoting --------------------------------------------------------------------------------------
@@ -161,7 +157,7 @@ def test_unbalanced_quote_is_refused_naming_the_row_where_it_opened(folder, stor
     lines = path.read_bytes().count(b"\n")
     with path.open("a", encoding="utf-8") as handle:  # the old reader loaded the rows up to here, then exit 0
         handle.write('MCHT,"خدمت تازه,,,\nMCHT,خدمت بعدی\n')
-    assert refused(store_dir, folder, capsys, "services.csv") == [
+    assert refused_lines(store_dir, folder, capsys, "services.csv") == [
         f"services.csv, sheet services, row {records + 1}, column 2: expected a closing quote for the quote "
         f"opened in this row (line {lines + 1}); without it the rest of the file would be read as one cell"
     ]
@@ -169,7 +165,7 @@ def test_unbalanced_quote_is_refused_naming_the_row_where_it_opened(folder, stor
 
 def test_text_after_a_closing_quote_is_refused(folder, store_dir, capsys):
     services_with(folder, ",صدور مجوز حق بهره‌برداری از زمین,", ',"صدور" مجوز,'.encode())
-    assert refused(store_dir, folder, capsys, "services.csv") == [
+    assert refused_lines(store_dir, folder, capsys, "services.csv") == [
         "services.csv, sheet services, row 2, column 2: expected a comma or the end of the line after "
         "a closing "
         'quote (row starting on line 2; a quote inside a quoted cell is written twice: "")'
@@ -194,7 +190,7 @@ def test_long_rows_and_cells_are_refused_while_reading(tmp_path, monkeypatch, fo
     # an unclosed quote in a large file stops at the row bound, not at the end of memory
     (folder / "services.csv").write_bytes(b'agency,title\nISIPO,"' + b"x, y\n" * 300_000)
     monkeypatch.setenv("KHADAMAT_LIMIT_MAX_ROW_CHARS", "100000")
-    assert refused(store_dir, folder, capsys, "services.csv") == [
+    assert refused_lines(store_dir, folder, capsys, "services.csv") == [
         "services.csv, sheet services, row 2: expected rows of at most 100,000 characters (this one "
         "starts on line 2)"
     ]
@@ -207,7 +203,7 @@ def test_long_rows_and_cells_are_refused_while_reading(tmp_path, monkeypatch, fo
 def test_iri_cells_accept_only_http_and_https(folder, store_dir, capsys, iri):
     path = folder / "agencies.csv"
     path.write_text(path.read_text(encoding="utf-8").replace("isipo.ir", iri), encoding="utf-8")
-    assert refused(store_dir, folder, capsys, "agencies.csv") == [
+    assert refused_lines(store_dir, folder, capsys, "agencies.csv") == [
         "agencies.csv, sheet agencies, row 3, column website (پایگاه اینترنتی): expected a web address "
         "starting "
         f"with http:// or https:// (e.g. https://www.example.ir), got '{iri}'"

@@ -14,31 +14,29 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 from khadamat.api.config import UploadLimits
-from khadamat.api.testing import dataset_server
 
-from tests.security.upload_attacks import FIXTURE, basic_files, server_pid, services_csv, watch_server
+from tests.security.server_watch import MiB, Server, assert_serving, served, watch
+from tests.security.upload_attacks import basic_files, services_csv
 
-MiB = 2**20
 UPLOADS = 10
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
-    with dataset_server(tmp_path_factory.mktemp("upload-concurrency") / "store", FIXTURE) as (url, _):
-        yield url, server_pid(url)
+    with served(tmp_path_factory.mktemp("upload-concurrency")) as running:
+        yield running
 
 
 @pytest.mark.slow
-def test_ten_uploads_at_once_never_starve_browsing(server) -> None:
-    url, pid = server
+def test_ten_uploads_at_once_never_starve_browsing(server: Server) -> None:
     files = basic_files("agencies", "services", services=services_csv(2000))
     start = threading.Barrier(UPLOADS)
 
     def upload(_: int) -> httpx.Response:
         start.wait()
-        return httpx.post(url + "/validate", files=files, timeout=120)
+        return httpx.post(server.url + "/validate", files=files, timeout=120)
 
-    with watch_server(url, pid, probe_every=0.02) as seen, ThreadPoolExecutor(UPLOADS) as pool:
+    with watch(server, every=0.02) as seen, ThreadPoolExecutor(UPLOADS) as pool:
         began = time.monotonic()
         responses = list(pool.map(upload, range(UPLOADS)))
         took = time.monotonic() - began
@@ -47,8 +45,8 @@ def test_ten_uploads_at_once_never_starve_browsing(server) -> None:
     done = [r for r in responses if r.status_code == 200]
     print(
         f"\n10 uploads of 2,000 services: {statuses} in {took:.1f} s; peak server tree RSS "
-        f"{seen.peak_rss / MiB:.0f} MiB (+{(seen.peak_rss - seen.first_rss) / MiB:.0f}); "
-        f"browse p99 {_p99(seen.latencies):.3f} s over {len(seen.latencies)} requests"
+        f"{seen.peak_rss / MiB:.0f} MiB ({seen.grew / MiB:+.0f}); "
+        f"browse p99 {seen.p99():.3f} s over {len(seen.seen())} requests"
     )
     assert set(statuses) == {200, 503}, [r.text[:200] for r in responses]
     assert len(done) >= UploadLimits().concurrent
@@ -59,12 +57,8 @@ def test_ten_uploads_at_once_never_starve_browsing(server) -> None:
         )
     for response in done:
         assert response.json()["scope"] == "submission: agencies.csv, services.csv"
-    assert None not in seen.latencies
-    assert _p99(seen.latencies) < 1.0
+    assert None not in seen.seen()
+    assert seen.p99() < 1.0
     # Two children at most, each within the 1 GiB budget.
-    assert seen.peak_rss - seen.first_rss < 2 * UploadLimits().memory_bytes
-
-
-def _p99(latencies: list[float | None]) -> float:
-    ordered = sorted(x if x is not None else float("inf") for x in latencies)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    assert seen.grew < 2 * UploadLimits().memory_bytes
+    assert_serving(server)

@@ -1,34 +1,25 @@
-"""Workbooks built in memory for the loader's security tests: any sheet XML, shared strings and
-styles in a valid package, Transitional or Strict, and a peak-memory run of `khadamat load`.
+"""Workbooks built in memory by the security tests (nothing large is committed): any sheet XML,
+shared strings and styles in a valid package, Transitional or Strict, and the bombs.
 
-Also the fixtures `template`/`store_dir` (a copy of a store holding examples/catalog) and
-`refused`, which runs `khadamat load` and checks that it exits 2 and leaves the store unchanged.
-Holds no tests itself.
+The bombs are small files that ask for much: a zip whose sheet inflates to gigabytes, a million
+rows, a column reference far past Excel's last column, a 50 MB cell, a deflate stream that does
+not decompress. Holds no tests itself.
 """
 
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
-import tempfile
+import struct
 import zipfile
-from dataclasses import dataclass
-from pathlib import Path
+import zlib
 from xml.sax.saxutils import escape
 
-import pytest
-
-from khadamat.cli import main
-from tests.security.rdf_load_support import catalog_template, copy_store, fingerprint
-
-ROOT = Path(__file__).resolve().parents[2]
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 STRICT_MAIN = "http://purl.oclc.org/ooxml/spreadsheetml/main"
 STRICT_REL = "http://purl.oclc.org/ooxml/officeDocument/relationships"
 PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+SHEET1 = "xl/worksheets/sheet1.xml"
 # styles: format 0 is General, format 1 shows a date (built-in number format 14)
 DATE_STYLES = (
     f'<styleSheet xmlns="{MAIN}"><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14"/></cellXfs>'
@@ -100,85 +91,97 @@ def package(parts: dict[str, str | bytes], strict: bool = False) -> bytes:
     return out.getvalue()
 
 
-def row_bomb(rows: int) -> bytes:
-    """A workbook whose one sheet holds `rows` rows of one inline string, streamed into the zip
-    (the sheet is never whole in memory): ~70 bytes a row decompressed, ~0.1 byte compressed."""
-    unit = '<row><c t="inlineStr"><is><t>صدور مجوز</t></is></c></row>'.encode() * 1000
-    parts = zipfile.ZipFile(io.BytesIO(workbook({"services": sheet()})))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as book:
-        for name in parts.namelist():
-            if name != "xl/worksheets/sheet1.xml":
-                book.writestr(name, parts.read(name))
-        with book.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as stream:
-            stream.write(f'<worksheet xmlns="{MAIN}"><sheetData>'.encode())
-            for _ in range(rows // 1000):
-                stream.write(unit)
-            stream.write(b"</sheetData></worksheet>")
-    return out.getvalue()
-
-
 def to_strict(xlsx: bytes) -> bytes:
     """The same workbook in Strict Open XML."""
     with zipfile.ZipFile(io.BytesIO(xlsx)) as book:
         return package({name: book.read(name) for name in book.namelist()}, strict=True)
 
 
-@dataclass
-class Run:
-    code: int
-    stdout: str
-    stderr: str
-    peak_rss: int  # bytes, the child's own maximum resident set size
+# -- bombs ------------------------------------------------------------------------------------------
 
 
-TIME = Path("/usr/bin/time")
+def column_reference_bomb() -> bytes:
+    """A ~1 KB workbook whose one cell sits in column ZZZZZZ (index 321 million)."""
+    return workbook({"services": sheet(row(1, inline("A1", "x")), row(2, '<c r="ZZZZZZ2"><v>1</v></c>'))})
 
 
-def khadamat_measured(*args: str, env: dict[str, str] | None = None) -> Run:
-    """`khadamat ARGS` in a child process, with its peak resident memory as GNU time reports it.
-
-    Through /usr/bin/time rather than os.wait4 on a direct child: Linux counts in a child's
-    ru_maxrss the memory of the process it was forked from (here the test runner) before exec."""
-    with tempfile.TemporaryDirectory() as scratch:
-        report = Path(scratch) / "rss"
-        done = subprocess.run(
-            [str(TIME), "-f", "%M", "-o", str(report), sys.executable, "-m", "khadamat", *args],
-            capture_output=True,
-            text=True,
-            env={**os.environ, **(env or {})},
-            cwd=ROOT,
-            timeout=300,
-        )
-        return Run(done.returncode, done.stdout, done.stderr, int(report.read_text().split()[-1]) * 1024)
+def giant_cell(megabytes: int = 50) -> bytes:
+    """A ~50 KB workbook with one shared string of `megabytes` MiB."""
+    return workbook(
+        {"services": sheet(row(1, '<c r="A1" t="s"><v>0</v></c>'))}, shared("A" * megabytes * 2**20)
+    )
 
 
-# -- a store holding examples/catalog, and refused loads against it ------------------------------
+def broken_workbook() -> bytes:
+    """A zip that claims to be a workbook but whose sheet's deflate stream is garbage."""
+    good = workbook({"services": sheet(row(1, inline("A1", "x")) * 50)})
+    data = bytearray(good)
+    with zipfile.ZipFile(io.BytesIO(good)) as book:
+        info = book.getinfo(SHEET1)
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    for i in range(start + 2, start + info.compress_size - 2):
+        data[i] ^= 0x5A
+    return bytes(data)
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory) -> Path:
-    return catalog_template(tmp_path_factory.mktemp("catalog"))
+def zip_bomb(gigabytes: float = 3.0) -> bytes:
+    """A few-MB .xlsx whose sheet inflates to `gigabytes` GiB of rows of 30,000-letter cells."""
+    row_xml = ('<row><c t="inlineStr"><is><t>' + "A" * 30_000 + "</t></is></c></row>").encode()
+    unit = row_xml * (2**20 // len(row_xml))
+    return repeated_sheet(unit, int(gigabytes * 2**30 / len(unit)))
 
 
-@pytest.fixture
-def store_dir(template, tmp_path) -> Path:
-    return copy_store(template, tmp_path / "store")
+def row_bomb(rows: int) -> bytes:
+    """A workbook whose one sheet holds `rows` rows of one inline string (~70 bytes a row
+    decompressed, ~0.1 byte compressed)."""
+    unit = '<row><c t="inlineStr"><is><t>صدور مجوز</t></is></c></row>'.encode() * 1000
+    return repeated_sheet(unit, rows // 1000)
 
 
-def refused(store_dir: Path, path: Path, capsys, file: str | None = None) -> list[str]:
-    """`khadamat load path` exits 2 and changes no file of the store; its error lines for `file`
-    (by default the file loaded)."""
-    before = fingerprint(store_dir)
-    code = main(["load", str(path), "--store", str(store_dir), "-q"])
-    err = capsys.readouterr().err
-    assert code == 2, err
-    assert fingerprint(store_dir) == before
-    name = file or path.name
-    return [line for line in err.splitlines() if line.startswith((name + ",", name + ":"))]
+def repeated_sheet(unit: bytes, count: int) -> bytes:
+    """A one-sheet workbook ("services") whose sheet is `unit` repeated `count` times between the
+    sheet's opening and closing tags: a valid zip with a true CRC and size, built without ever
+    holding or compressing the whole sheet."""
+    head, tail = sheet().encode().split(b"</sheetData>")
+    data, crc, size = _repeated_deflate(head, unit, count, b"</sheetData>" + tail)
+    with zipfile.ZipFile(io.BytesIO(workbook({"services": sheet()}))) as book:
+        parts = [(name, book.read(name)) for name in book.namelist() if name != SHEET1]
+    body, directory = b"", b""
+    for name, part in parts:
+        local, central = _zip_entry(name, zlib.compress(part)[2:-4], zlib.crc32(part), len(part), len(body))
+        body, directory = body + local, directory + central
+    local, central = _zip_entry(SHEET1, data, crc, size, len(body))
+    body, directory = body + local, directory + central
+    entries = len(parts) + 1
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, entries, entries, len(directory), len(body), 0)
+    return body + directory + end
 
 
-def write(tmp_path: Path, name: str, data: bytes) -> Path:
-    path = tmp_path / name
-    path.write_bytes(data)
-    return path
+def _zip_entry(name: str, compressed: bytes, crc: int, size: int, offset: int) -> tuple[bytes, bytes]:
+    """(local header + data, central directory record) of one deflated entry."""
+    encoded = name.encode()
+    local = struct.pack(
+        "<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc, len(compressed), size, len(encoded), 0
+    )
+    central = struct.pack(
+        "<IHHHHHHIIIHHHHHII",
+        0x02014B50, 20, 20, 0, 8, 0, 0x21, crc, len(compressed), size, len(encoded), 0, 0, 0, 0, 0, offset,
+    )  # fmt: skip
+    return local + encoded + compressed, central + encoded
+
+
+def _repeated_deflate(head: bytes, unit: bytes, count: int, tail: bytes) -> tuple[bytes, int, int]:
+    """Deflate head + unit*count + tail without compressing it all: one independent block, repeated.
+
+    A full flush resets the compressor's dictionary, so the compressed block of `unit` is the same
+    every time and can be repeated as bytes. Returns (raw deflate, crc32, uncompressed size).
+    """
+    comp = zlib.compressobj(9, zlib.DEFLATED, -15)
+    first = comp.compress(head) + comp.flush(zlib.Z_FULL_FLUSH)
+    block = comp.compress(unit) + comp.flush(zlib.Z_FULL_FLUSH)
+    last = comp.compress(tail) + comp.flush(zlib.Z_FINISH)
+    crc = zlib.crc32(head)
+    for _ in range(count):
+        crc = zlib.crc32(unit, crc)
+    crc = zlib.crc32(tail, crc)
+    return first + block * count + last, crc, len(head) + len(unit) * count + len(tail)
