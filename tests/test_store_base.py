@@ -14,8 +14,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from khadamat.api.testing import live_server
+
 from khadamat.cli import main
 from khadamat.config import BASE_FILE, DEFAULT_BASE
 from tests.security.store_support import fingerprint

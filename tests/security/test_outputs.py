@@ -16,8 +16,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from khadamat.api.testing import live_server
+
 from khadamat.cli import main
 from khadamat.output import FORMULA_LEADS, csv_text
 
