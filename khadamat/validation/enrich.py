@@ -38,17 +38,22 @@ class ItemDetails:
     source: str | None = None
 
 
-def agency_graphs(store: Store) -> dict[NamedNode, tuple[str, str | None]]:
-    """Each agency graph of the store → (the agency code as written, the agency's name)."""
+def agency_graphs(store: Store, graphs: Sequence[NamedNode]) -> dict[NamedNode, tuple[str, str | None]]:
+    """Each of `graphs` that is an agency's graph → (the agency code as written, its name)."""
+    if not graphs:
+        return {}
+    values = " ".join(str(g) for g in graphs)
     rows = store.select(
-        f"SELECT ?code ?name WHERE {{ ?agency <{KH}agencyCode> ?code . "
+        f"SELECT ?g ?code ?name WHERE {{ VALUES ?g {{ {values} }} "
+        f"GRAPH ?g {{ ?agency <{KH}agencyCode> ?code }} "
         f"OPTIONAL {{ ?agency <{SKOS}prefLabel> ?name }} }}"
     )
     out: dict[NamedNode, tuple[str, str | None]] = {}
     for r in sorted(rows, key=lambda r: _preference(r.get("name"))):
-        if "code" in r:
+        graph = store.minter.agency_graph(r["code"].value) if "code" in r else None
+        if graph is not None and graph == r.get("g"):
             name = r["name"].value if isinstance(r.get("name"), Literal) else None
-            out.setdefault(store.minter.agency_graph(r["code"].value), (r["code"].value, name))
+            out.setdefault(graph, (r["code"].value, name))
     return out
 
 
@@ -59,12 +64,15 @@ def _preference(label: object) -> tuple[int, str]:
     return ({"fa": 0, "": 1}.get(label.language or "", 2), label.value)
 
 
-def rdf_sources(store: Store) -> dict[NamedNode, str]:
-    """Each named graph loaded from RDF files → "RDF file X" (the files' names, from provenance)."""
+def rdf_sources(store: Store, graphs: Sequence[NamedNode]) -> dict[NamedNode, str]:
+    """Each of `graphs` loaded from RDF files → "RDF file X" (the files' names, from provenance)."""
     from khadamat.loader.rdf_files import rdf_format
 
+    if not graphs:
+        return {}
+    values = " ".join(str(g) for g in graphs)
     rows = store.select(
-        f"SELECT ?graph ?name WHERE {{ GRAPH {store.minter.provenance_graph} {{ "
+        f"SELECT ?graph ?name WHERE {{ VALUES ?graph {{ {values} }} GRAPH {store.minter.provenance_graph} {{ "
         f"?graph <{PROV}wasGeneratedBy> ?load . ?load <{PROV}used> ?file . ?file <{KH}fileName> ?name }} }}"
     )
     names: dict[NamedNode, set[str]] = {}
@@ -87,8 +95,6 @@ def focus_details(
     that graph (a unit delivering its parent's service writes one in its own graph too), else
     the RDF file(s) the graph was loaded from (`rdf_files`: graph → "RDF file X").
     """
-    graphs = agency_graphs(store)
-    files = rdf_sources(store) | (rdf_files or {})
     found: dict[NamedNode, dict[str, list]] = {}
     for values in _chunks(focus):
         query = (
@@ -103,6 +109,10 @@ def focus_details(
             for key in seen:
                 if key in row and row[key] not in seen[key]:
                     seen[key].append(row[key])
+    seen_graphs = sorted({g for seen in found.values() for g in seen["g"]}, key=str)
+    graphs = agency_graphs(store, seen_graphs)
+    unsourced = sorted({g for seen in found.values() if not seen["src"] for g in seen["g"]}, key=str)
+    files = rdf_sources(store, unsourced) | (rdf_files or {})
     out: dict[NamedNode, ItemDetails] = {}
     for node, seen in found.items():
         ids = sorted(i.value for i in seen["id"] if isinstance(i, Literal))
