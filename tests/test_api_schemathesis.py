@@ -29,7 +29,7 @@ EXAMPLES = {GenerationMode.POSITIVE: 25, GenerationMode.NEGATIVE: 25}
 def api_schema(tmp_path_factory: pytest.TempPathFactory):
     store_dir = tmp_path_factory.mktemp("api-schemathesis") / "store"
     with dataset_server(store_dir, FIXTURE) as (url, _):
-        yield schemathesis.openapi.from_url(url + "/openapi.json")
+        yield schemathesis.openapi.from_url(url + "/openapi.json"), url
 
 
 def operations(schema) -> list:
@@ -39,7 +39,12 @@ def operations(schema) -> list:
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", list(EXAMPLES), ids=str)
 def test_no_server_error(api_schema, mode: GenerationMode) -> None:
-    """Every operation, with generated inputs of the mode: never a 5xx, never internal text."""
+    """Every operation, with generated inputs of the mode: never a 5xx, never internal text.
+
+    The server's own origin is data here (the fixture's IRIs are minted under it), so it is taken
+    out before the answer is searched for internal text such as a loopback address.
+    """
+    api_schema, origin = api_schema
     checked: list[str] = []
     unbreakable: list[str] = []
     for operation in operations(api_schema):
@@ -52,7 +57,8 @@ def test_no_server_error(api_schema, mode: GenerationMode) -> None:
         )
         def call(case) -> None:
             response = case.call_and_validate(checks=[not_a_server_error], timeout=60)
-            assert INTERNAL.search(response.text) is None, (case.as_curl_command(), response.text[:300])
+            text = response.text.replace(origin, "")
+            assert INTERNAL.search(text) is None, (case.as_curl_command(), response.text[:300])
 
         try:
             call()
