@@ -15,7 +15,8 @@ change without this file changing:
   (`python -m benchmarks.…`, minutes each), and any line whose comment says `not run by tests`.
 - `khadamat serve …` is started rather than waited for; then every `http://127.0.0.1:PORT/…` URL
   of the README's text is opened as a browser would (its Accept header, redirects followed) and
-  must answer 200; then the server is stopped. PORT, the server's port as written, is replaced by
+  must answer 200; the server keeps running for the commands after it (a `curl` to the API, as
+  the reader's would) and is stopped at the end. PORT, the server's port as written, is replaced by
   a free one in every line and URL (a fixed port may be taken on a shared machine; replacing it
   everywhere keeps a base IRI that names it in agreement): the only change made to a line.
 """
@@ -30,6 +31,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -185,6 +187,7 @@ class Session:
         self.env = environment()
         self.done: dict[int, Outcome] = {}
         self.port, self.free = readme_port(commands), str(free_port())
+        self.servers: list[subprocess.Popen] = []
 
     def local(self, text: str) -> str:
         """`text` with the README's port replaced by this session's."""
@@ -248,14 +251,25 @@ class Session:
                     self.local(url), headers={"Accept": BROWSER}, follow_redirects=True, timeout=60
                 )
                 answers[url] = response.status_code
-        finally:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+        except BaseException:
+            _stop(server)
+            raise
+        self.servers.append(server)  # the commands after it (curl to the API) talk to it
         return Outcome(0, log.read_text(), answers)
+
+    def close(self) -> None:
+        """Stop the servers the README started."""
+        for server in self.servers:
+            _stop(server)
+
+
+def _stop(server: subprocess.Popen) -> None:
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
 
 
 MARKDOWN = README.read_text(encoding="utf-8")
@@ -263,12 +277,14 @@ COMMANDS = readme_commands(MARKDOWN)
 
 
 @pytest.fixture(scope="module")
-def session(tmp_path_factory: pytest.TempPathFactory) -> Session:
+def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
     if not (ROOT / ".git").exists() or shutil.which("git") is None:
         pytest.skip("not a git checkout: the fresh copy is made from git's file list")
     if not (VENV_BIN / "khadamat").exists():
         pytest.skip(f"no {VENV_BIN / 'khadamat'}: run `make demo` first")
-    return Session(fresh_copy(tmp_path_factory.mktemp("readme-clone")), COMMANDS, MARKDOWN)
+    session = Session(fresh_copy(tmp_path_factory.mktemp("readme-clone")), COMMANDS, MARKDOWN)
+    yield session
+    session.close()
 
 
 def test_the_readme_has_commands_and_every_rule_applies() -> None:
