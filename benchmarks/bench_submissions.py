@@ -18,7 +18,7 @@ generated national catalog, from upload to visible, and the browse latency while
    switch, readers reopening, browse index refresh).
 
 The sandbox's memory budget is raised to `--sandbox-memory` (default 4 GiB): validating one
-agency's submission in the context of a large catalog needs more than the 1 GiB default.
+agency's submission in the context of a large catalog needs 1.3–1.8 GB already at 10k.
 
 Target of issue 9: upload → visible ≤ 2 s at 50k. Browse p50/p99 are reported.
 """
