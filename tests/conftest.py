@@ -1,4 +1,4 @@
-"""Fixtures of the submission tests: a store holding examples/catalog, fresh for each test."""
+"""Fixtures shared by the test modules: a store holding examples/catalog, fresh for each test."""
 
 from __future__ import annotations
 

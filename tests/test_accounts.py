@@ -21,19 +21,14 @@ from khadamat.api.testing import live_server
 
 from khadamat.accounts import PUBLIC, Principal, Role, TokenStore, local_operator
 from khadamat.cli import main
-from tests.security.store_support import catalog_template, copy_store
 
 TOKEN = re.compile(r"^kh_([0-9a-f]{12})_([0-9a-f]{64})$")
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return catalog_template(tmp_path_factory.mktemp("catalog"))
-
-
 @pytest.fixture
-def store(template: Path, tmp_path: Path) -> Path:
-    return copy_store(template, tmp_path / "store")
+def store(store_dir: Path) -> Path:
+    """The shared `store_dir` (tests/conftest.py): a fresh copy of the example catalog's store."""
+    return store_dir
 
 
 def token(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

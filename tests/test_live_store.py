@@ -23,7 +23,7 @@ from khadamat import generations
 from khadamat.config import Settings
 from khadamat.live_store import LiveStore
 from khadamat.store import open_store
-from tests.security.store_support import BASE, catalog_template, copy_store, fingerprint
+from tests.security.store_support import BASE, copy_store, fingerprint
 from tests.submission_support import (
     AGENCY,
     agency_rows,
@@ -51,11 +51,6 @@ def _titles(store) -> list[str]:
 
 def _generations(root: Path) -> set[str]:
     return {p.name for p in root.iterdir() if p.name.startswith(generations.PREFIX)}
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return catalog_template(tmp_path_factory.mktemp("catalog"))
 
 
 def test_a_reader_keeps_its_generation_until_it_lets_go(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.security.store_support import catalog_template, copy_store, fingerprint
+from tests.security.store_support import copy_store, fingerprint
 from tests.submission_support import (
     AGENCY,
     OTHER,
@@ -31,11 +31,6 @@ from tests.submission_support import (
 )
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return catalog_template(tmp_path_factory.mktemp("catalog"))
 
 
 @pytest.fixture(scope="module")
