@@ -41,8 +41,10 @@ def operations(schema) -> list:
 def test_no_server_error(api_schema, mode: GenerationMode) -> None:
     """Every operation, with generated inputs of the mode: never a 5xx, never internal text.
 
-    The server's own origin is data here (the fixture's IRIs are minted under it), so it is taken
-    out before the answer is searched for internal text such as a loopback address.
+    Error answers are searched for internal text (OS errors, paths, engine names, addresses); the
+    server's own origin is data here (the fixture's IRIs are minted under it), so it is taken out
+    first. Successful answers carry data and documentation (the query library's comments name
+    pyoxigraph), which is not a leak.
     """
     api_schema, origin = api_schema
     checked: list[str] = []
@@ -57,8 +59,9 @@ def test_no_server_error(api_schema, mode: GenerationMode) -> None:
         )
         def call(case) -> None:
             response = case.call_and_validate(checks=[not_a_server_error], timeout=60)
-            text = response.text.replace(origin, "")
-            assert INTERNAL.search(text) is None, (case.as_curl_command(), response.text[:300])
+            if response.status_code >= 400:  # an answer's data may name anything; an error may not
+                text = response.text.replace(origin, "")
+                assert INTERNAL.search(text) is None, (case.as_curl_command(), response.text[:300])
 
         try:
             call()
