@@ -11,14 +11,20 @@ and the API can turn each query into an endpoint:
 Values are bound as pyoxigraph substitutions, never spliced into the text. pyoxigraph only
 substitutes variables of the top-level projection, so `run_query` adds the parameter variables to
 the top-level SELECT (and GROUP BY) of its copy of the text and drops them from the rows again:
-the files therefore use parameters in their top-level scope (FILTER, BIND, EXISTS), and grlc's
-own text substitution of the same files stays valid SPARQL.
+the files therefore use parameters in their top-level scope (FILTER, BIND, EXISTS; in nested
+groups too, never inside a sub-select), and grlc's own text substitution of the same files stays
+valid SPARQL.
 
 Two rules keep grlc 1.3 (tests/test_queries_grlc.py serves the folder with it) giving the same
 answers: a boolean is `?_name_xsd_boolean` (grlc reads `?_name_boolean` as a language tag and binds
 `"true"@boolean`), and a file with an XSD-typed parameter declares
 `PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>` itself (otherwise grlc inserts that line before
 every SELECT, sub-selects included, and the text no longer parses).
+
+Paging: SPARQL 1.1 has no variable LIMIT, so a query is paged by grlc's own `#+ pagination: N`
+decorator: grlc appends `LIMIT N OFFSET (page-1)·N` for its `page` parameter, and the library adds
+the optional integer parameters `limit` (default N) and `offset` (default 0), appended the same way
+after checking that each is a whole number ≥ 0 — the only values that are not substitutions.
 """
 
 from __future__ import annotations
@@ -78,6 +84,7 @@ class Param:
     lang: str | None = None
     default: str | None = None
     enum: tuple[str, ...] = ()
+    paging: bool = False  # `limit` or `offset` of a paginated query: a LIMIT/OFFSET, not a substitution
 
     def term(self, value: str, base: str) -> Term:
         """The RDF term for a value given on the command line or in a request."""
@@ -198,6 +205,18 @@ def parameters(text: str, meta: Mapping[str, object]) -> list[Param]:
     return list(found.values())
 
 
+def paging_params(meta: Mapping[str, object]) -> list[Param]:
+    """`limit` and `offset` for a query with grlc's `pagination` decorator (rows a page)."""
+    size = meta.get("pagination")
+    if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+        return []
+    integer = XSD + "integer"
+    return [
+        Param("limit", "__limit_integer", False, "literal", integer, default=str(size), paging=True),
+        Param("offset", "__offset_integer", False, "literal", integer, default="0", paging=True),
+    ]
+
+
 def load_spec(path: Path) -> QuerySpec:
     """Read one `.rq` file."""
     text = path.read_text(encoding="utf-8")
@@ -209,7 +228,7 @@ def load_spec(path: Path) -> QuerySpec:
         summary=str(meta.get("summary") or path.stem).strip(),
         description=str(meta.get("description") or "").strip(),
         tags=[str(t) for t in tags] if isinstance(tags, list) else [str(tags)],
-        params=parameters(text, meta),
+        params=parameters(text, meta) + paging_params(meta),
         text=text,
         decorators=meta,
     )
@@ -302,12 +321,28 @@ def with_projected(text: str, variables: list[str]) -> str:
     return text[: select.end()] + extra + text[select.end() :]
 
 
+def paged(text: str, spec: QuerySpec, bindings: dict[str, Term]) -> str:
+    """The text with the page's LIMIT and OFFSET appended; the paging values leave `bindings`."""
+    clauses = []
+    for param in (p for p in spec.params if p.paging):
+        term = bindings.pop(param.variable, None)
+        if term is None:
+            continue
+        value = int(term.value)
+        if value < 0:
+            raise QueryError(f"parameter {param.name}: expected a whole number ≥ 0, got {term.value!r}")
+        clauses.append(f"{param.name.upper()} {value}")
+    return text + ("\n" + " ".join(clauses) if clauses else "")
+
+
 def run_query(
     store: Store, spec: QuerySpec, params: Mapping[str, str] | None = None
 ) -> list[dict[str, Term]]:
-    """Rows of a library query; parameter values bound as substitutions, never spliced."""
+    """Rows of a library query; parameter values bound as substitutions, never spliced (a
+    paginated query's whole-number `limit` and `offset` become its LIMIT and OFFSET)."""
     bindings = bindings_for(spec, params or {}, store.minter.base)
-    text = with_projected(spec.text, list(bindings))
+    text = paged(spec.text, spec, bindings)
+    text = with_projected(text, list(bindings))
     rows = store.select(text, bindings)
     return [{k: v for k, v in row.items() if k not in bindings} for row in rows]
 

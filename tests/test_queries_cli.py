@@ -116,6 +116,15 @@ def test_gaps_for_one_agency_and_one_query(capsys: pytest.CaptureFixture[str], s
     assert "mission/M3" in out and "mission/M2" not in out
 
 
+def test_gaps_pages_the_priorities_ranking(capsys: pytest.CaptureFixture[str], store_dir: str) -> None:
+    only = ("--only", "gap-electronic-priorities", "--format", "json")
+    code, out, _ = _run(capsys, "gaps", "--store", store_dir, *only, "--limit", "1", "--offset", "1")
+    rows = json.loads(out)["gap-electronic-priorities"]["rows"]
+    assert code == 0 and [r["item"] for r in rows] == [BASE + "agency/MIN-KR/item/a1"]  # the second of three
+    code, _, err = _run(capsys, "gaps", "--store", store_dir, *only, "--limit", "-5")
+    assert code == 2 and "parameter limit: expected a whole number ≥ 0, got '-5'" in err
+
+
 def test_duplicates_command(capsys: pytest.CaptureFixture[str], dups_dir: str) -> None:
     code, out, _ = _run(capsys, "duplicates", "--store", dups_dir, "--format", "json")
     rows = json.loads(out)

@@ -9,7 +9,10 @@ from __future__ import annotations
 import pytest
 from test_queries_support import fixture_store, rows
 
-from khadamat.store import OxigraphStore
+from khadamat.config import Settings
+from khadamat.output import plain
+from khadamat.querylib import QueryError, resolve, run_query
+from khadamat.store import OxigraphStore, open_store
 
 S1, S2 = "agency/MIN/service/11111111000", "agency/MIN/service/11111112000"
 S3 = "agency/ORG/service/22222221000"
@@ -40,8 +43,11 @@ def test_missions_of_one_branch(store: OxigraphStore) -> None:
 
 def test_articles_cited_by_missions_that_no_service_reaches(store: OxigraphStore) -> None:
     # Article 1: services realize M1. Article 3: a service cites its note 1. The instrument: via M4.
-    assert rows(store, "gap-articles-without-service",
-                cols=("provision", "instrumentTitle", "articleNumber", "missionCode", "agency")) == [
+    assert rows(
+        store,
+        "gap-articles-without-service",
+        cols=("provision", "instrumentTitle", "articleNumber", "missionCode", "agency"),
+    ) == [
         ("law/tl/article/2", "قانون آزمایشی", "2", "M2", "agency/MIN"),
     ]
 
@@ -125,3 +131,40 @@ def test_a_quote_in_a_value_is_data_not_sparql(store: OxigraphStore) -> None:
     # Bound as a substitution, the value cannot widen the filter.
     assert rows(store, "gap-unit-services-without-id", {"province": 'x") || true || ("'}) == []
 
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> OxigraphStore:
+    """A generated catalog of 400 items: recipient figures repeat, so the ranking has ties to break."""
+    from benchmarks.bench_load import loader_api
+    from benchmarks.generate import generate, write_catalog
+
+    submission = write_catalog(generate(400, seed=3), tmp_path_factory.mktemp("catalog"))
+    store = open_store(Settings.from_env(store_dir=tmp_path_factory.mktemp("ranking") / "store"))
+    loader_api()([submission], store)
+    return store
+
+
+def test_priority_pages_concatenate_to_the_full_ranking(generated: OxigraphStore) -> None:
+    spec = resolve("gap-electronic-priorities")
+    full = run_query(generated, spec, {"limit": "100000"})
+    assert len(run_query(generated, spec)) == 100 < len(full)  # the default page: the first 100
+    pages = [
+        run_query(generated, spec, {"limit": "7", "offset": str(start)})
+        for start in range(0, len(full) + 7, 7)
+    ]
+    assert [row for page in pages for row in page] == full
+    assert pages[-1] == []
+    # The order is the definition's: most recipients first (none last), then the item's IRI.
+    keys = [
+        (-int(plain(r["annualRecipients"])) if "annualRecipients" in r else 1, r["item"].value) for r in full
+    ]
+    assert keys == sorted(keys) and len({r["item"].value for r in full}) == len(full)
+    assert len({k for k, _ in keys}) < len(keys)  # ties, broken by the IRI
+
+
+def test_priority_paging_values_are_checked(generated: OxigraphStore) -> None:
+    spec = resolve("gap-electronic-priorities")
+    with pytest.raises(QueryError, match="parameter limit: expected a whole number ≥ 0"):
+        run_query(generated, spec, {"limit": "-1"})
+    with pytest.raises(QueryError, match="parameter offset: expected a number"):
+        run_query(generated, spec, {"offset": "1; DROP ALL"})

@@ -35,6 +35,10 @@ def add_parser(subparsers: argparse._SubParsersAction, parent: argparse.Argument
         "--date", metavar="DATE", help="the date cards are checked on (Jalali or ISO; default today)"
     )
     parser.add_argument("--only", metavar="NAME", action="append", help="only this gap query (repeatable)")
+    parser.add_argument(
+        "--limit", metavar="N", help="rows a page of a paginated query (the priorities ranking: default 100)"
+    )
+    parser.add_argument("--offset", metavar="N", help="rows of a paginated query to skip (default 0)")
     add_format_option(parser)
     parser.set_defaults(run=run)
 
@@ -49,11 +53,15 @@ def gap_specs(only: list[str] | None = None) -> list[QuerySpec]:
 
 
 def params_for(
-    spec: QuerySpec, store: OxigraphStore, agency: str | None, on_date: str | None
+    spec: QuerySpec,
+    store: OxigraphStore,
+    agency: str | None,
+    on_date: str | None,
+    page: dict[str, str | None] | None = None,
 ) -> dict[str, str]:
-    """The command's options, given only to the queries that take them."""
+    """The command's options, given only to the queries that take them (`page`: limit, offset)."""
     names = {p.name for p in spec.params}
-    params: dict[str, str] = {}
+    params: dict[str, str] = {k: v for k, v in (page or {}).items() if v is not None and k in names}
     if agency and "agency" in names:
         params["agency"] = store.minter.agency(agency).value
     if on_date and "onDate" in names:
@@ -75,7 +83,10 @@ def run(args: argparse.Namespace) -> int:
     results = []
     try:
         for spec in specs:
-            results.append((spec, run_query(store, spec, params_for(spec, store, args.agency, args.date))))
+            page = {"limit": args.limit, "offset": args.offset}
+            results.append(
+                (spec, run_query(store, spec, params_for(spec, store, args.agency, args.date, page)))
+            )
     except QueryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -108,7 +119,8 @@ def format_sections(results: list[tuple[QuerySpec, list]], base: str, fmt: str) 
         return csv_text(flat, cols).rstrip("\n")
     parts = []
     for spec, rows in results:
-        parts.append(f"== {spec.name}: {spec.summary} ({len(rows)})")
+        paged = " rows of one page: --limit, --offset" if any(p.paging for p in spec.params) else ""
+        parts.append(f"== {spec.name}: {spec.summary} ({len(rows)}{paged})")
         if rows:
             parts.append(render(for_display(rows, base, fmt), fmt, columns(spec) or None))
     return "\n\n".join(parts)
