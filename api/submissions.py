@@ -32,7 +32,7 @@ from khadamat.api.deps import config_of, settings_of
 from khadamat.api.pages import templates
 from khadamat.api.respond import ApiError
 from khadamat.api.uploads import REQUEST_BODY, check_declared_length, gate_of, receive_upload
-from khadamat.api.validate import _day, _refusal
+from khadamat.api.validate import upload_refusal, validation_day
 
 from khadamat.accounts import Principal, Role
 from khadamat.sandbox import IsolatedError, run_isolated
@@ -128,7 +128,7 @@ async def post_submission(
     lang: Annotated[str, Query(pattern="^(fa|en)$")] = "fa",
 ) -> JSONResponse:
     settings, config = settings_of(request), config_of(request)
-    on_date = _day(date)
+    on_date = validation_day(date)
     limits = config.uploads
     check_declared_length(request, limits)
     gate = gate_of(request, limits)
@@ -160,7 +160,7 @@ async def post_submission(
             except PermissionError as exc:
                 raise ApiError(403, str(exc), "این توکن اجازهٔ نوشتن ندارد") from None
             except IsolatedError as exc:
-                raise _refusal(exc, saved.names, config) from exc
+                raise upload_refusal(exc, saved.names, config) from exc
             if outcome.id:
                 log.info(
                     "submission %s by %s (%s): %s",

@@ -65,7 +65,9 @@ def _response(body: str, media: str) -> Response:
     return Response(body, media_type=media, headers={"Vary": "Accept"})
 
 
-def _day(date: str | None) -> Any:
+def validation_day(date: str | None) -> Any:
+    """The validation date a route was asked for (Jalali or ISO; today when absent): one reading
+    for `/validate` and `/submissions`, 422 naming the value when it is not a date."""
     if not date:
         return None
     try:
@@ -86,7 +88,7 @@ async def validate_loaded(
 ) -> Response:
     module = _module()
     store = store_of(request)
-    on_date = _day(date)
+    on_date = validation_day(date)
     if with_affiliates and not agency:
         raise ApiError(422, "with_affiliates needs agency", "with_affiliates بدون agency معنا ندارد")
 
@@ -140,7 +142,7 @@ def _files(names: list[str]) -> str:
     return quoted if len(names) == 1 else f"one of {quoted}"
 
 
-def _refusal(exc: Exception, names: list[str], config: ApiConfig) -> ApiError:
+def upload_refusal(exc: Exception, names: list[str], config: ApiConfig) -> ApiError:
     """The fixed answer for a child that gave no report (its own text never reaches the client)."""
     files = _files(names)
     if isinstance(exc, IsolatedMemoryExceeded):
@@ -192,12 +194,12 @@ async def _check_isolated(request: Request, saved: SavedUpload, on_date: Any, la
         # The thread only waits on the child; run_isolated kills it at the limits, so it always ends.
         status, value = await anyio.to_thread.run_sync(job)
     except (IsolatedError, UnreadableSubmission) as exc:
-        raise _refusal(exc, saved.names, config) from exc
+        raise upload_refusal(exc, saved.names, config) from exc
     except StoreError:
         raise  # the server's trouble, not the upload's: a 500 with a request id (api/respond.py)
     except Exception as exc:  # the loader failed on the input in a way it does not report yet
         log.warning("upload %s could not be read: %r", saved.names, exc)
-        raise _refusal(exc, saved.names, config) from exc
+        raise upload_refusal(exc, saved.names, config) from exc
     if status == 422:
         folder = str(saved.folder) + "/"
         errors, notices = ([e.replace(folder, "") for e in texts] for texts in value)  # never the tmp folder
@@ -231,7 +233,7 @@ async def validate_upload(
     then read and validated in a child process with a memory budget and a time limit, so that
     no upload can take the server's memory, crash it or hold its event loop."""
     _module()
-    on_date = _day(date)
+    on_date = validation_day(date)
     limits = config_of(request).uploads
     check_declared_length(request, limits)
     gate = gate_of(request, limits)
