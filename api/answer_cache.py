@@ -48,7 +48,10 @@ class AnswerCache:
         self._running.pop(key, None)
         if future.cancelled() or future.exception() is not None:
             return
-        value = future.result()
+        self.put(key, future.result())
+
+    def put(self, key: Hashable, value: Any) -> None:
+        """Keep a finished answer, within the bounds (an answer over max_entry_bytes is not kept)."""
         size = _size(value)
         if size > self.max_entry_bytes or key in self._done:
             return
@@ -62,6 +65,10 @@ class AnswerCache:
         """Forget every finished answer (computations in flight still share theirs)."""
         self._done.clear()
         self.bytes = 0
+
+    def lookup(self, key: Hashable) -> tuple[bool, Any]:
+        """(True, answer) when a finished answer is kept for `key`, else (False, None)."""
+        return self._cached(key)
 
     def _cached(self, key: Hashable) -> tuple[bool, Any]:
         if key in self._done:

@@ -34,6 +34,7 @@ from khadamat.api import (
     validate,
 )
 from khadamat.api.app_paths import PACKAGE_DIR
+from khadamat.api.browse_cache import BrowseCache, browse_prefixes
 from khadamat.api.config import ApiConfig
 from khadamat.api.deps import generation_of
 from khadamat.api.execution import QueryTimeout
@@ -112,6 +113,8 @@ def create_app(
     app.state.config = config
     if store is not None:
         app.state.store = store
+    # Inside CORS (added after it, so outer): cached answers get the same CORS headers.
+    app.add_middleware(BrowseCache, prefixes=browse_prefixes(base_path(settings.base)), limits=config.browse)
     if config.cors_origins:
         app.add_middleware(
             CORSMiddleware,

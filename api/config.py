@@ -85,6 +85,19 @@ class SubmitLimits(EnvLimits):
 
 
 @dataclass(frozen=True)
+class BrowseLimits(EnvLimits):
+    """The browse answer cache of each server worker (api/browse_cache.py). Each field is
+    overridden by `KHADAMAT_BROWSE_<FIELD IN CAPITALS>`; `khadamat serve` has a flag
+    `--browse-<field-with-dashes>` for each. 0 bytes turns the cache off."""
+
+    ENV_PREFIX: ClassVar[str] = "KHADAMAT_BROWSE_"
+
+    cache_bytes: int = limit(128 * 2**20, "browse answers (cards, traces, lists, pages) kept per worker")
+    cache_entries: int = limit(50_000, "most browse answers kept per worker")
+    max_entry_bytes: int = limit(2 * 2**20, "largest browse answer kept")
+
+
+@dataclass(frozen=True)
 class ApiConfig:
     """Limits of the SPARQL endpoint and the browse API, and the origins allowed by CORS."""
 
@@ -96,6 +109,7 @@ class ApiConfig:
     uploads: UploadLimits = field(default_factory=UploadLimits)  # POST /validate bounds
     sparql: EndpointLimits = field(default_factory=EndpointLimits)  # /sparql bounds
     submit: SubmitLimits = field(default_factory=SubmitLimits)  # POST /submissions bounds
+    browse: BrowseLimits = field(default_factory=BrowseLimits)  # the browse answer cache
     refuse_violations: bool = False  # refuse submissions whose validation finds Violations
 
     @classmethod
@@ -110,6 +124,7 @@ class ApiConfig:
             uploads=UploadLimits.from_env(),
             sparql=EndpointLimits.from_env(),
             submit=SubmitLimits.from_env(),
+            browse=BrowseLimits.from_env(),
             refuse_violations=os.environ.get(ENV_REFUSE_VIOLATIONS, "") in {"1", "true", "yes"},
         )
 
@@ -124,5 +139,6 @@ class ApiConfig:
             **self.uploads.to_env(),
             **self.sparql.to_env(),
             **self.submit.to_env(),
+            **self.browse.to_env(),
             ENV_REFUSE_VIOLATIONS: "1" if self.refuse_violations else "",
         }

@@ -96,12 +96,13 @@ def add_parser(subparsers: argparse._SubParsersAction, parent: argparse.Argument
 # variable when set (KHADAMAT_SPARQL_*, KHADAMAT_UPLOAD_*), else the field's default.
 def _limit_classes() -> dict[str, tuple[type[EnvLimits], str]]:
     """Flag prefix → (the limits' dataclass, the route they bound)."""
-    from khadamat.api.config import EndpointLimits, SubmitLimits, UploadLimits
+    from khadamat.api.config import BrowseLimits, EndpointLimits, SubmitLimits, UploadLimits
 
     return {
         "sparql": (EndpointLimits, "/sparql"),
         "upload": (UploadLimits, "/validate"),
         "submit": (SubmitLimits, "/submissions"),
+        "browse": (BrowseLimits, "the browse routes' answer cache"),
     }
 
 
@@ -193,6 +194,7 @@ def run(args: argparse.Namespace) -> int:
         uploads=_limits_from(args, "upload"),  # --upload-* / KHADAMAT_UPLOAD_* (api/README.md, 'Uploads')
         sparql=_limits_from(args, "sparql"),  # --sparql-* / KHADAMAT_SPARQL_* (api/README.md, 'Limits')
         submit=_limits_from(args, "submit"),  # --submit-* / KHADAMAT_SUBMIT_* (api/README.md, 'Submissions')
+        browse=_limits_from(args, "browse"),  # --browse-* / KHADAMAT_BROWSE_* (api/README.md, 'Browse cache')
         refuse_violations=args.refuse_violations,
     )
     if args.tokens is not None:
