@@ -26,6 +26,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 # Request headers that make an answer someone's own: never kept, never served from the cache.
 _PRIVATE = (b"authorization", b"cookie")
 _KEYED = (b"accept", b"accept-language", b"host")
+# No Accept header means the same as `*/*` (RFC 9110 §12.5.1): one answer kept for both.
+_UNSAID = {b"accept": b"*/*"}
 _MARK_HIT = (b"x-khadamat-cache", b"hit")
 _MARK_MISS = (b"x-khadamat-cache", b"miss")
 
@@ -52,7 +54,7 @@ class BrowseCache:
             scope["method"],
             scope["path"],
             scope.get("query_string", b""),
-            *(headers.get(name, b"") for name in _KEYED),
+            *(headers.get(name, _UNSAID.get(name, b"")) for name in _KEYED),
         )
         found, answer = cache.lookup(key)
         if found:
