@@ -202,18 +202,28 @@ def child_profile(store_dir: Path) -> dict[str, object]:
     return {"shapes": shapes, "load": os.getloadavg()[0]}
 
 
-def profile_table(profile: dict[str, object]) -> str:
-    """Where a full run's time goes, slowest shape first (queries run one at a time)."""
+def profile_table(profile: dict[str, object], top: int | None = None) -> str:
+    """Where a full run's time goes, slowest shape first (queries run one at a time); with `top`,
+    the slowest `top` shapes and one row for the rest."""
     shapes = profile["shapes"]
     total = sum(float(s["seconds"]) for s in shapes.values()) or 1.0
     lines = [
         f"| shape | queries | rows | seconds | CPU seconds | share |  (load average {profile['load']:.1f})",
         "|---|---|---|---|---|---|",
     ]
-    for name, s in sorted(shapes.items(), key=lambda kv: -float(kv[1]["seconds"])):
+    ranked = sorted(shapes.items(), key=lambda kv: -float(kv[1]["seconds"]))
+    rest = ranked[top:] if top is not None else []
+    for name, s in ranked[:top] if top is not None else ranked:
         lines.append(
             f"| {name} | {s['queries']} | {s['rows']} | {s['seconds']:.2f} | {s['cpu_seconds']:.2f} "
             f"| {100 * float(s['seconds']) / total:.0f}% |"
+        )
+    if rest:
+        seconds = sum(float(s["seconds"]) for _, s in rest)
+        lines.append(
+            f"| {len(rest)} other shapes | {sum(int(s['queries']) for _, s in rest)} | "
+            f"{sum(int(s['rows']) for _, s in rest)} | {seconds:.2f} | "
+            f"{sum(float(s['cpu_seconds']) for _, s in rest):.2f} | {100 * seconds / total:.0f}% |"
         )
     cpu = sum(float(s["cpu_seconds"]) for s in shapes.values())
     lines.append(

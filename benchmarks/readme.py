@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from benchmarks.bench_validate import profile_table
 from benchmarks.run_all import check, load_targets, number, verdict, with_unit
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -85,6 +86,7 @@ def section(report: dict[str, Any]) -> str:
             "|---|---|---|---|---|---|",
             *(_row(line) for line in rows),
         ]
+        out += _why(part, report, rows)
     missed = [line for line in lines if line["met"] is False]
     absent = sorted({line["part"] for line in lines if line["value"] is None})
     out += [
@@ -94,6 +96,35 @@ def section(report: dict[str, Any]) -> str:
     if absent:
         out.append(f"Not measured in this run: {', '.join(absent)} (see each row).")
     return "\n".join(out)
+
+
+def _why(part: str, report: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
+    """For a part that missed a target, where its time went at the largest size that missed:
+    the validation's shape-by-shape profile, the load's phases. Other parts say it in their rows
+    (the browse mix is also measured with its cache off)."""
+    missed = [int(line["size"]) for line in rows if line["met"] is False and line["size"]]
+    if not missed:
+        return []
+    size = max(missed)
+    result = report["sizes"].get(str(size), {}).get(part, {})
+    if part == "validate" and isinstance(result.get("profile"), dict):
+        return [
+            "",
+            f"Where the full validation's time goes at {size:,} services, each compiled query run "
+            "alone, one after the other (the run itself spreads them over the cores):",
+            "",
+            profile_table(result["profile"], top=10),
+        ]
+    phases = (result.get("load") or {}).get("phases") if part == "load" else None
+    if isinstance(phases, dict):
+        spent: dict[str, float] = {}
+        for name, seconds in phases.items():
+            kind = name.split(" ", 1)[0]
+            if kind in {"reading", "parsing", "mapping", "writing"}:
+                spent[kind] = spent.get(kind, 0.0) + float(seconds)
+        shown = ", ".join(f"{kind} {seconds:.1f} s" for kind, seconds in spent.items())
+        return ["", f"Where the load's time goes at {size:,} services: {shown}."]
+    return []
 
 
 def replace_section(text: str, body: str) -> str:

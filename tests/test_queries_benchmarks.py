@@ -129,3 +129,36 @@ def test_the_project_readme_has_the_markers_once() -> None:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     assert text.count(readme.BEGIN) == 1 and text.count(readme.END) == 1
     assert text.index("## Measured") < text.index(readme.BEGIN) < text.index(readme.END)
+
+
+def test_a_missed_target_is_shown_with_where_its_time_went() -> None:
+    """The README says why a line misses: the load's phases, the validation's slowest shapes."""
+    report = _report()
+    report["parts"] = [*report["parts"], "validate"]
+    sizes = report["sizes"]["50000"]
+    sizes["load"]["load"]["phases"] = {
+        "reading folder": 1.5,
+        "parsing services.csv: services": 7.0,
+        "parsing laws.csv: laws": 0.5,
+        "mapping services": 15.0,
+        "writing": 50.0,
+        "written in 50.0 s": 0.0,
+    }
+    shape = {"seconds": 1.0, "cpu_seconds": 0.9, "queries": 1, "rows": 0}
+    shapes = {f"Shape{i:02d}": {**shape, "seconds": float(i)} for i in range(1, 13)}
+    sizes["validate"] = {
+        "validation": {"full_timing": {"seconds": 9.0}, "agency_timing": {"seconds": 0.1}},
+        "profile": {"shapes": shapes, "load": 1.5},
+        "_run": {"load_average_before": [1.0], "load_average_after": [1.0]},
+    }
+    text = readme.section(report)
+    assert (
+        "Where the load's time goes at 50,000 services: reading 1.5 s, parsing 7.5 s, mapping 15.0 s, writing 50.0 s."
+        in text
+    )
+    validation = text.split("**Validation**")[1].split("**Gap")[0]
+    assert "| Shape12 | 1 | 0 | 12.00 | 0.90 |" in validation  # the slowest first
+    assert "| 2 other shapes | 2 | 0 | 3.00 | 1.80 |" in validation  # Shape01 + Shape02
+    assert "Shape01 |" not in validation
+    # A part that met its targets gets no such paragraph.
+    assert "Where" not in text.split("**Gap and duplicate queries**")[1]
