@@ -153,8 +153,8 @@ def test_a_missed_target_is_shown_with_where_its_time_went() -> None:
     }
     text = readme.section(report)
     assert (
-        "Where the load's time goes at 50,000 services: reading 1.5 s, parsing 7.5 s, mapping 15.0 s, writing 50.0 s."
-        in text
+        "Where the load's time goes at 50,000 services: "
+        "reading 1.5 s, parsing 7.5 s, mapping 15.0 s, writing 50.0 s." in text
     )
     validation = text.split("**Validation**")[1].split("**Gap")[0]
     assert "| Shape12 | 1 | 0 | 12.00 | 0.90 |" in validation  # the slowest first
