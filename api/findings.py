@@ -53,20 +53,32 @@ async def agency_code_of(request: Request, node: ox.NamedNode) -> str | None:
     return agency.code if agency is not None else None
 
 
-async def for_node(request: Request, node: ox.NamedNode) -> list[dict[str, Any]] | str | None:
-    """The findings about a node; PENDING while its agency is being validated; None when not applicable."""
+async def report_for(request: Request, code: str) -> dict[str, Any] | str | None:
+    """An agency's validation report (JSON), PENDING while it is being made, None when unavailable.
+
+    One background validation per agency, shared by every page that asks (the item pages and the
+    agency page), kept until the server restarts; a page never waits more than a second."""
     module = validation_module()
-    code = await agency_code_of(request, node) if module is not None else None
-    if code is None:
+    if module is None:
         return None
     tasks: dict[str, asyncio.Task] = request.app.state.__dict__.setdefault("finding_tasks", {})
     task = tasks.get(code)
     if task is None or (task.done() and task.exception() is not None):
         task = tasks[code] = asyncio.ensure_future(_report(request, module, code))
     try:
-        report = await asyncio.wait_for(asyncio.shield(task), timeout=1.0)
+        return await asyncio.wait_for(asyncio.shield(task), timeout=1.0)
     except TimeoutError:
         return PENDING
     except Exception:
         return None
+
+
+async def for_node(request: Request, node: ox.NamedNode) -> list[dict[str, Any]] | str | None:
+    """The findings about a node; PENDING while its agency is being validated; None when not applicable."""
+    code = await agency_code_of(request, node) if validation_module() is not None else None
+    if code is None:
+        return None
+    report = await report_for(request, code)
+    if report is None or report == PENDING:
+        return report
     return [f for f in report.get("findings", []) if f.get("focusNode") == node.value]

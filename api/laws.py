@@ -7,6 +7,7 @@ parameter poorly (one query took ~2 s on 50k services, the lookups take millisec
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import pyoxigraph as ox
@@ -14,8 +15,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from khadamat.api import sparql_files
 from khadamat.api.catalog_index import CatalogIndex, index_of
-from khadamat.api.deps import select
+from khadamat.api.deps import select, settings_of
+from khadamat.api.list_pages import wants_page
 from khadamat.api.lookup import describe, describe_graph, law_node
+from khadamat.api.pages import render_page
 from khadamat.api.respond import negotiated
 from khadamat.api.views import first_text, properties, text
 
@@ -87,9 +90,43 @@ async def law_body(request: Request, node: ox.NamedNode, page: int, size: int) -
     }
 
 
+async def grounded_context(
+    request: Request, node: ox.NamedNode, link: Callable[[str], str | None]
+) -> dict[str, Any]:
+    """What a law's or an article's page lists: the missions and the services grounded on it."""
+    missions, services = await grounded(request, node)
+    return {
+        "missions": [
+            {"text": m["title"] or m["code"] or m["iri"], "href": link(m["iri"]), "code": m["code"]}
+            for m in missions
+        ],
+        "services": [
+            {
+                "text": s["title"],
+                "href": link(s["iri"]),
+                "service_id": s["service_id"],
+                "direct": "direct" in s["via"],
+            }
+            for s in services
+        ],
+    }
+
+
+async def _page_or(request: Request, node: ox.NamedNode) -> Response | None:
+    """The node's HTML page when a browser asks (the same page as its IRI), else None."""
+    if not wants_page(request, True):
+        return None
+    from khadamat.api.app import base_path  # the app module includes this router
+
+    base = settings_of(request).base
+    return await render_page(request, node, base, base_path(base))
+
+
 @router.get("/laws/{code}", summary="A legal instrument and everything grounded in it")
 async def get_law(request: Request, code: str, page: Page = 1, size: Size = 100) -> Response:
     node = await law_node(request, code)
+    if (html := await _page_or(request, node)) is not None:
+        return html
     body = {"code": code, **await law_body(request, node, page, size)}
     return await negotiated(request, body, lambda: describe_graph(request, node))
 
@@ -99,5 +136,7 @@ async def get_article(
     request: Request, code: str, article: str, page: Page = 1, size: Size = 100
 ) -> Response:
     node = await law_node(request, code, article)
+    if (html := await _page_or(request, node)) is not None:
+        return html
     body = {"code": code, "article": article, **await law_body(request, node, page, size)}
     return await negotiated(request, body, lambda: describe_graph(request, node))

@@ -24,7 +24,8 @@ from khadamat.output import plain, render
 router = APIRouter(tags=["Query library"])
 
 
-def _querylib() -> Any:
+def query_library() -> Any:
+    """khadamat.querylib, or a 501 when this build was made without it (the routes stay)."""
     try:
         from khadamat import querylib
     except ImportError as exc:
@@ -64,7 +65,7 @@ def _public(specs: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("/queries", summary="The query library: every .rq with its parameters")
 async def list_queries() -> JSONResponse:
-    specs = _public(_querylib().library())
+    specs = _public(query_library().library())
     return JSONResponse({"queries": [_describe(s) for s in specs.values()]})
 
 
@@ -82,9 +83,9 @@ def _answer(querylib: Any, store: Any, spec: Any, params: dict[str, str]) -> byt
     return json.dumps(answer, ensure_ascii=False).encode("utf-8")
 
 
-async def _run(request: Request, spec: Any, params: dict[str, str]) -> bytes:
+async def run_library_query(request: Request, spec: Any, params: dict[str, str]) -> bytes:
     """The answer of one library query, shared and cached like /sparql answers (per store generation)."""
-    querylib = _querylib()
+    querylib = query_library()
     store = store_of(request)
     key = ("library", spec.name, tuple(sorted(params.items())))
     try:
@@ -105,7 +106,7 @@ async def _run(request: Request, spec: Any, params: dict[str, str]) -> bytes:
 
 @router.get("/queries/{name}", summary="Run one library query; parameters as ?name=value")
 async def run_named(request: Request, name: str) -> Response:
-    specs = _public(_querylib().library())
+    specs = _public(query_library().library())
     spec = specs.get(name)
     if spec is None:
         raise ApiError(
@@ -114,7 +115,7 @@ async def run_named(request: Request, name: str) -> Response:
             f"پرس‌وجویی با نام «{name}» نیست",
             available=sorted(specs),
         )
-    body = await _run(request, spec, dict(request.query_params))
+    body = await run_library_query(request, spec, dict(request.query_params))
     media = choose(request.headers.get("accept"), ["application/json", "text/csv"]) or "application/json"
     if media == "text/csv":
         answer = json.loads(body)
@@ -124,11 +125,11 @@ async def run_named(request: Request, name: str) -> Response:
 
 async def _family(request: Request, prefix: str) -> JSONResponse:
     """Every query of a family at once (each shared and cached), with the total of their rows."""
-    specs = _public(_querylib().library())
+    specs = _public(query_library().library())
     chosen = [
         s for name, s in specs.items() if name.startswith(prefix) and not any(p.required for p in s.params)
     ]
-    bodies = await asyncio.gather(*(_run(request, spec, {}) for spec in chosen))
+    bodies = await asyncio.gather(*(run_library_query(request, spec, {}) for spec in chosen))
     results = [json.loads(b) for b in bodies]
     return JSONResponse({"queries": results, "total": sum(r["count"] for r in results)})
 

@@ -17,23 +17,33 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 from fastapi.templating import Jinja2Templates
-from khadamat.api import findings, sparql_files
+from khadamat.api import findings
 from khadamat.api.app_paths import PACKAGE_DIR
+from khadamat.api.card_page import audit_view, internal_keys, service_context, source_of
 from khadamat.api.context import JSONLD, compact_answer
-from khadamat.api.deps import select, settings_of
+from khadamat.api.deps import settings_of
 from khadamat.api.lookup import describe, describe_graph, exists
 from khadamat.api.negotiation import GRAPH_ALIASES, GRAPH_TYPES, choose
+from khadamat.api.readable import rows
 from khadamat.api.results import serialize_triples
 from khadamat.api.schema_org import government_service, script_json
 from khadamat.api.trace import trace
-from khadamat.api.views import curie, local_name, properties
+from khadamat.api.views import local_name, properties
 
+from khadamat import formatting
 from khadamat.namespaces import KH
 
 templates = Jinja2Templates(directory=str(PACKAGE_DIR / "templates"))
-templates.env.filters["fa_digits"] = lambda text: str(text).translate(
-    str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+# Values reach people through khadamat.formatting only: the same filters on every page.
+templates.env.filters.update(
+    fa_digits=formatting.fa_digits,
+    number=formatting.number,
+    money=formatting.money,
+    days=formatting.days,
+    yes_no=formatting.yes_no,
+    jalali=formatting.jalali_date,
 )
+templates.env.globals["lang"] = "fa"  # a page's context says "en" when the reader asked for it
 _ESCAPES = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
 _PAGE_TYPES = [
     "text/html",
@@ -73,17 +83,19 @@ def link(iri: str, base: str, base_path: str) -> str | None:
     return iri if iri.strip().lower().startswith(LINKABLE_SCHEMES) else None
 
 
-async def predicate_labels(request: Request, node: ox.NamedNode) -> dict[str, str]:
-    rows = await select(request, sparql_files.text("predicate-labels"), {"_node": node})
-    return {r["p"].value: r["label"].value for r in rows}
-
-
-def page_title(props: dict[str, list[Any]]) -> str | None:
+def page_title(props: dict[str, list[Any]], lang: str = "fa") -> str | None:
+    """The node's title; an article's is "ماده ۱۰ — قانون حفظ نباتات" (number, then its law)."""
     for key in ("dct:title", "skos:prefLabel", "rdfs:label"):
         for item in props.get(key, []):
             if isinstance(item, dict) and item.get("lang") in ("fa", None) and item.get("value"):
                 return item["value"]
-    return None
+    number = next(iter(props.get("kh:articleNumber", [])), None)
+    part = next((p.get("value") for p in props.get("kh:partLabel", []) if isinstance(p, dict)), None)
+    whole = next((p.get("label") for p in props.get("eli:is_part_of", []) if isinstance(p, dict)), None)
+    if number is None and part is None:
+        return None
+    name = part or ("Article " if lang == "en" else "ماده ") + formatting.number(number, lang)
+    return f"{name} — {whole}" if whole else name
 
 
 def make_router(base_path: str) -> APIRouter:
@@ -111,32 +123,61 @@ def make_router(base_path: str) -> APIRouter:
             graph = await describe_graph(request, node)
             data = compact_answer(graph) if media == JSONLD else serialize_triples(graph, media)
             return Response(data, media_type=media, headers={"Vary": "Accept"})
-        context = await page_context(request, node, base, base_path)
-        return templates.TemplateResponse(request, "entity.html", context, headers={"Vary": "Accept"})
+        return await render_page(request, node, base, base_path)
 
     return router
 
 
+async def render_page(request: Request, node: ox.NamedNode, base: str, base_path: str) -> Response:
+    """The page of a node in the graph, for a browser."""
+    context = await page_context(request, node, base, base_path)
+    return templates.TemplateResponse(
+        request, context["template"], context, headers={"Vary": "Accept, Accept-Language"}
+    )
+
+
 async def page_context(request: Request, node: ox.NamedNode, base: str, base_path: str) -> dict[str, Any]:
-    """Everything entity.html shows about one node."""
+    """Everything a node's page shows: the service page for a service or task, else its values.
+
+    Values are shown as people read them (khadamat.api.readable); loader internals never, the
+    source row only in the auditor's view."""
+    lang = formatting.language(request.query_params.get("lang"), request.headers.get("accept-language"))
+    auditor = await audit_view(request)
     props = properties(await describe(request, node))
-    labels = await predicate_labels(request, node)
     types = [t["iri"] for t in props.get("rdf:type", []) if isinstance(t, dict)]
-    rows = []
-    for key, values in props.items():
-        full = next((p for p in labels if curie(p) == key), None)
-        rows.append({"key": key, "label": labels.get(full, key) if full else key, "values": values})
+
+    def to(iri: str) -> str | None:
+        return link(iri, base, base_path)
+
+    if KH + "ExecutiveAgency" in types:
+        from khadamat.api.agencies import agency_context  # agencies.py imports this module
+
+        return await agency_context(request, node, lang, to) | {"template": "agency.html"}
+    grounding: dict[str, Any] = {}
+    if any(t in (KH + "LegalInstrument", KH + "Article", KH + "ArticlePart") for t in types):
+        from khadamat.api.laws import grounded_context  # laws.py imports this module
+
+        grounding = await grounded_context(request, node, to)
     is_item = any(t in (KH + "Service", KH + "Task") for t in types)
     steps = await trace(request, node) if is_item else []
     markup = government_service(node.value, props, steps) if KH + "Service" in types else None
-    return {
+    context: dict[str, Any] = {
+        "lang": lang,
         "iri": node.value,
-        "title": page_title(props) or local_name(node.value),
-        "types": [{"iri": t, "label": local_name(t)} for t in types],
-        "rows": rows,
+        "title": page_title(props, lang) or local_name(node.value),
+        "types": [{"iri": t, "label": formatting.label(t, lang) or local_name(t)} for t in types],
+        "rows": rows(props, lang, to, skip=internal_keys()),
         "trace": steps,
         "findings": await findings.for_node(request, node),
-        "link": lambda iri: link(iri, base, base_path),
+        "link_of": to,
         "is_item": is_item,
         "schema_org": None if markup is None else script_json(markup),
+        "auditor": auditor is not None,
+        "source": [source_of(s) for s in props.get("kh:sourceRow", [])] if auditor else [],
+        "template": "entity.html",
+        "grounding": grounding,
     }
+    if is_item:
+        context |= await service_context(request, node, props, steps, lang, to, auditor)
+        context["template"] = "service.html"
+    return context

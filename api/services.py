@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from khadamat.api.catalog_index import CatalogIndex, Item, agency_json, index_of
-from khadamat.api.list_pages import entity_href, listed, paging
+from khadamat.api.list_pages import entity_href, listed, paging, wants_page
 from khadamat.api.lookup import agency_node, describe, describe_graph, item_by_id
 from khadamat.api.respond import ApiError, negotiated
+from khadamat.api.service_facets import Facets, facets_of
 from khadamat.api.trace import trace, trace_triples
 from khadamat.api.views import properties, text, value
 
+from khadamat import formatting
 from khadamat.jalali import DateFormatError, parse_date
 from khadamat.namespaces import DCT, KH, XSD
 from khadamat.normalize import normalize_text
@@ -89,8 +91,59 @@ def _triples(items: list[Item]) -> list[ox.Triple]:
     return out
 
 
-def _page(request: Request, body: dict[str, Any], q: str | None) -> dict[str, Any]:
-    """What services.html shows: the search box (with the other filters kept), the rows, paging."""
+# The search form's fields: the page keeps every other query parameter as a hidden field.
+FILTERS = ("q", "agency", "family", "audience", "channel", "e_level", "province")
+# Concept IRIs of the enumerated filters, for their labels (ontology/schemes.ttl).
+_CODE = "https://w3id.org/khadamat/code/"
+
+
+def _filters(index: CatalogIndex, facets: Facets, lang: str) -> list[dict[str, Any]]:
+    """The search form's select boxes: name, label, and the options with the reader's labels."""
+
+    def concept(prefix: str, notation: str) -> str:
+        return formatting.label(_CODE + prefix + notation, lang) or notation
+
+    agencies = sorted(index.agencies.values(), key=lambda a: a.code)
+    everything = index.items
+    word = {"fa": 0, "en": 1}[lang]
+    return [
+        {
+            "name": "agency",
+            "label": ("دستگاه", "Agency")[word],
+            "options": [{"value": a.code, "label": a.name or a.code} for a in agencies],
+        },
+        {
+            "name": "family",
+            "label": ("رویداد زندگی", "Life event")[word],
+            "options": facets.options("family", everything, lang),
+        },
+        {
+            "name": "audience",
+            "label": ("مخاطب", "Audience")[word],
+            "options": [{"value": a.value, "label": concept("audience-", a.value)} for a in Audience],
+        },
+        {
+            "name": "channel",
+            "label": ("کانال ارائه", "Channel")[word],
+            "options": facets.options("channel", everything, lang),
+        },
+        {
+            "name": "e_level",
+            "label": ("سطح الکترونیکی", "Electronic level")[word],
+            "options": [{"value": e.value, "label": concept("e-level-", e.value)} for e in ELevel],
+        },
+        {
+            "name": "province",
+            "label": ("استان", "Province")[word],
+            "options": facets.options("province", everything, lang),
+        },
+    ]
+
+
+def _page(
+    request: Request, body: dict[str, Any], q: str | None, filters: list[dict[str, Any]], lang: str
+) -> dict[str, Any]:
+    """What services.html shows: the search box and filters (others kept), the rows, paging."""
     params = {k: v for k, v in request.query_params.items() if k != "page"}
     rows = [
         item
@@ -100,10 +153,14 @@ def _page(request: Request, body: dict[str, Any], q: str | None) -> dict[str, An
         }
         for item in body["items"]
     ]
+    chosen = {f["name"]: params.get(f["name"], "") for f in filters}
     return {
         "title": f"جستجوی «{q}»" if q else "خدمات",
+        "lang": lang,
         "q": q or "",
-        "kept": {k: v for k, v in params.items() if k != "q"},
+        "filters": filters,
+        "chosen": chosen,
+        "kept": {k: v for k, v in params.items() if k not in FILTERS},
         "total": body["total"],
         "items": rows,
         "paging": paging("/services", params, body["total"], body["page"], body["size"]),
@@ -119,9 +176,11 @@ async def list_services(
     affiliates: Annotated[
         bool, Query(description="include affiliated agencies and units of the agency")
     ] = True,
-    audience: Annotated[Audience | None, Query(description="audience: G2C, G2B, G2G, B2C")] = None,
+    audience: Annotated[
+        Audience | Literal[""] | None, Query(description="audience: G2C, G2B, G2G, B2C")
+    ] = None,
     e_level: Annotated[
-        ELevel | None, Query(description="electronic level: none, information, online")
+        ELevel | Literal[""] | None, Query(description="electronic level: none, information, online")
     ] = None,
     verified_since: Annotated[
         str | None, Query(description="card verified on or after (Jalali 1403/01/01 or ISO)", max_length=20)
@@ -134,6 +193,18 @@ async def list_services(
         str | None,
         Query(description="title search, Persian-normalized (ي/ی, ك/ک, digits, ZWNJ)", max_length=200),
     ] = None,
+    family: Annotated[
+        str | None,
+        Query(description="life event (service family), e.g. business, agriculture", max_length=60),
+    ] = None,
+    channel: Annotated[
+        str | None, Query(description="delivery channel, e.g. counter, in-person, web", max_length=60)
+    ] = None,
+    province: Annotated[
+        str | None,
+        Query(description="province of the provider or of a counter office (Persian name)", max_length=60),
+    ] = None,
+    lang: Annotated[str | None, Query(description="language of the page's labels: fa or en")] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Response:
@@ -146,20 +217,29 @@ async def list_services(
     items = index.select(
         agency=node.value if node else None,
         affiliates=affiliates,
-        audience=audience.value if audience else None,
-        e_level=e_level.value if e_level else None,
+        audience=audience or None,  # "" is the search form's "all"
+        e_level=e_level or None,
         since=_since(verified_since),
         text=text or None,
         valid=valid,
         valid_since=_a_year_ago(),
     )
+    narrowing = bool(family or channel or province)
+    facets = await facets_of(request, index) if narrowing or wants_page(request, True) else Facets()
+    if narrowing:
+        items = facets.narrow(items, {"family": family, "channel": channel, "province": province})
     window = items[(page - 1) * size : page * size]
     body = {"total": len(items), "page": page, "size": size, "items": [_summary(index, i) for i in window]}
 
     async def triples() -> list[ox.Triple]:
         return _triples(window)
 
-    return await listed(request, body, triples, "services.html", lambda: _page(request, body, q))
+    reader = formatting.language(lang, request.headers.get("accept-language"))
+
+    def page_context() -> dict[str, Any]:
+        return _page(request, body, q, _filters(index, facets, reader), reader)
+
+    return await listed(request, body, triples, "services.html", page_context)
 
 
 async def card(request: Request, item: ox.NamedNode) -> dict[str, Any]:

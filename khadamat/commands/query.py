@@ -8,14 +8,13 @@ absolute IRI or a path under the base; dates take Jalali or ISO. Exit 2 on a usa
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from pyoxigraph import Literal, NamedNode
 
-from khadamat.jalali import to_jalali
+from khadamat import formatting
 from khadamat.namespaces import XSD
 from khadamat.output import FORMATS, render
 from khadamat.querylib import QueryError, QuerySpec, columns, load_spec, resolve, run_query
@@ -84,13 +83,16 @@ def _shown(value: Term, base: str) -> object:
     if isinstance(value, NamedNode) and value.value.startswith(base):
         return value.value[len(base) :]
     if isinstance(value, Literal) and value.datatype is not None and value.datatype.value == XSD + "date":
-        return to_jalali(dt.date.fromisoformat(value.value))
+        return formatting.jalali_date(value.value)
+    if isinstance(value, Literal) and value.datatype is not None and value.datatype.value == XSD + "boolean":
+        return formatting.yes_no(value.value)
     return value
 
 
 def for_display(rows: Sequence[Mapping[str, Term]], base: str, fmt: str) -> list[dict[str, object]]:
     """Rows for the terminal table: IRIs under the base as their path (to fit a screen), dates in
-    Jalali as people read them. JSON and CSV keep full IRIs and ISO dates for machines."""
+    Jalali and yes/no in words as people read them (khadamat.formatting, as the pages do). JSON
+    and CSV keep full IRIs and ISO dates for machines."""
     if fmt != "table":
         return [dict(r) for r in rows]
     return [{k: _shown(v, base) for k, v in row.items()} for row in rows]
