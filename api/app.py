@@ -28,6 +28,7 @@ from khadamat.api import (
     history,
     library,
     pages,
+    reports,
     sparql,
     submissions,
     ui,
@@ -158,6 +159,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(ui.router)
     app.include_router(context.router)
     app.include_router(auth.router)
+    app.include_router(reports.router)
     app.include_router(history.router)
     app.include_router(submissions.router)
     app.add_exception_handler(ApiError, _api_error)

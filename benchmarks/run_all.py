@@ -10,6 +10,7 @@ For each size, in this order, each part calling the benchmark's own functions:
   of N-Quads into the same graphs, each in a fresh process); its store is kept and reused below;
 * queries — `bench_queries.measure` on that store (or `--store SIZE=DIR`): every library query,
   median of `--repeat` runs, with the planted duplicates of the catalog's truth.csv;
+* report — `bench_report.measure` on that store: the evaluation report (issue 12), whole and by step;
 * api — `bench_api.main` against `khadamat serve` on that store (wrk on loopback; skipped when
   the Debian package `wrk` is missing);
 * validate — `bench_validate.measure` (its own store of the same catalog, loaded once).
@@ -35,11 +36,11 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks import bench_api, bench_load, bench_queries, bench_validate, duplicate_accuracy
+from benchmarks import bench_api, bench_load, bench_queries, bench_report, bench_validate, duplicate_accuracy
 from benchmarks.bench_load import DEFAULT_OUT, catalog_dir
 
 TARGETS = Path(__file__).resolve().parent / "targets.json"
-PARTS = ("load", "queries", "api", "validate", "accuracy")
+PARTS = ("load", "queries", "report", "api", "validate", "accuracy")
 _SELECT = re.compile(r"^(\w[\w-]*)\[(\w+)=([^\]]+)\]$")
 
 
@@ -105,6 +106,17 @@ def queries_part(size: int, seed: int, out: Path, given: dict[int, Path], repeat
     store = open_store(Settings.from_env(store_dir=store_for(size, out, given)), read_only=True)
     try:
         return bench_queries.measure(store, repeat, catalog_dir(out, size, seed))
+    finally:
+        store.close()
+
+
+def report_part(size: int, out: Path, given: dict[int, Path], repeat: int) -> dict[str, object]:
+    from khadamat.config import Settings
+    from khadamat.store import open_store
+
+    store = open_store(Settings.from_env(store_dir=store_for(size, out, given)), read_only=True)
+    try:
+        return bench_report.measure(store, repeat)
     finally:
         store.close()
 
@@ -297,6 +309,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             parts["queries"] = run_part(
                 f"queries {size}", queries_part, size, args.seed, args.out, given, args.repeat
             )
+        if "report" in args.parts:
+            parts["report"] = run_part(f"report {size}", report_part, size, args.out, given, args.repeat)
         if "api" in args.parts:
             parts["api"] = run_part(
                 f"api {size}", api_part, size, args.seed, args.out, given, args.api_duration, args.api_warm

@@ -36,7 +36,7 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
 def test_queries_lists_names_and_titles(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(capsys, "queries", "--format", "json")
     listed = {q["name"]: q for q in json.loads(out)}
-    assert code == 0 and len(listed) == 14
+    assert code == 0 and len(listed) == 17  # 11 gap, 3 duplicate, 3 report queries
     assert listed["dup-near-titles"]["title"].endswith("Near-duplicate services by title similarity")
     assert listed["dup-near-titles"]["parameters"] == "threshold=0.75 acrossFamilies=false agency"
 
