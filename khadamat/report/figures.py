@@ -14,6 +14,7 @@ import datetime as dt
 import tomllib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -25,6 +26,9 @@ from khadamat.jalali import to_jalali
 from khadamat.output import plain
 from khadamat.querylib import library, run_query
 from khadamat.store import Store, Term
+
+# Parts of an evaluation computed at once (the validation, duplicates, gaps, figures, provinces).
+_PARTS = 3
 
 HERE = Path(__file__).resolve().parent
 SEVERITIES = ("Violation", "Warning", "Info")
@@ -290,21 +294,28 @@ def evaluate(
     if family and any(a["code"] == family and a["family"] != family for a in agencies):
         raise ScopeError(f"'{family}' is not a family: it is under another agency (خانواده نیست)")
     by_code = {a["code"]: a for a in agencies}
-    findings: dict[str, list[Any]] = defaultdict(list)
-    every_finding: list[Any] = []
-    if with_findings:
-        for f in findings_of(store, on_date, code):
+    # The parts are independent reads of one store: run side by side, they keep both cores busy
+    # (pyoxigraph releases the GIL while it evaluates; the validation spreads its own queries).
+    with ThreadPoolExecutor(max_workers=_PARTS) as pool:
+        found = pool.submit(findings_of, store, on_date, code) if with_findings else None
+        pairs_of = pool.submit(duplicate_pairs, store, code)
+        gaps_of = pool.submit(gap_counts, store, on_date, scope_iri)
+        figures_of = pool.submit(figure_rows, store, "agency", on_date, scope_iri)
+        provinces_of = pool.submit(province_rows, store, scope_iri)
+        findings: dict[str, list[Any]] = defaultdict(list)
+        every_finding: list[Any] = []
+        for f in found.result() if found is not None else []:
             if code is None or f.agency in by_code:
                 findings[f.agency or ""].append(f)
                 every_finding.append(f)
-    pairs = duplicate_pairs(store, code)
-    gaps = gap_counts(store, on_date, scope_iri)
+        pairs, gaps = pairs_of.result(), gaps_of.result()
+        figure_answer, provinces = figures_of.result(), provinces_of.result()
 
     tables: dict[str, list[dict[str, Any]]] = {}
     # report-figures.rq runs once, per agency; a family's and the nation's figures are the sums
     # of their agencies' (each card counts for one provider), which is what the query gives at
     # level=family and level=national (tests/test_report_figures.py checks they agree).
-    per_agency = {plain(r.pop("unit")): r for r in figure_rows(store, "agency", on_date, scope_iri)}
+    per_agency = {plain(r.pop("unit")): r for r in figure_answer}
     for level in LEVELS:
         members = _members(agencies, level)
         rows = []
@@ -340,6 +351,6 @@ def evaluate(
             {k: v for k, v in r.items() if k != "agencies"} | {"agencies": r["agencies"]}
             for r in rules_table(every_finding)
         ],
-        "provinces": province_rows(store, scope_iri),
+        "provinces": provinces,
     }
     return Evaluation(data)
