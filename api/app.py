@@ -62,7 +62,9 @@ def open_server_store(settings: Settings, config: ApiConfig) -> LiveStore:
     (khadamat/live_store.py). `--read-write` creates an empty store first when there is none."""
     if config.read_write:
         open_store(settings).close()
-    elif not settings.store_dir.is_dir() or not any(settings.store_dir.iterdir()):
+    elif settings.endpoint is None and (
+        not settings.store_dir.is_dir() or not any(settings.store_dir.iterdir())
+    ):
         raise StoreError(
             f"no store at {settings.store_dir}: load a catalog first (khadamat load --store "
             f"{settings.store_dir} …) or start with --read-write to create an empty one"

@@ -24,6 +24,8 @@ import anyio
 import anyio.to_thread
 import pyoxigraph as ox
 
+from khadamat.results import Boolean, QueryResult, Solution, Solutions
+
 T = TypeVar("T")
 
 # At most this many store queries run at once per worker process; the rest wait their turn.
@@ -60,24 +62,22 @@ async def run_limited(func: Callable[[], T], timeout: float) -> T:
 
 @dataclass
 class Materialized:
-    """A query's answer pulled out of pyoxigraph, at most `limit` rows or triples of it."""
+    """A query's answer pulled out of the store's lazy result, at most `limit` rows or triples."""
 
     kind: str  # "solutions" | "boolean" | "graph"
     variables: list[str] = field(default_factory=list)
-    solutions: list[ox.QuerySolution] = field(default_factory=list)
+    solutions: list[Solution] = field(default_factory=list)
     triples: list[ox.Triple] = field(default_factory=list)
     boolean: bool = False
     truncated: bool = False
 
 
-def materialize(
-    result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples, limit: int, deadline: float, timeout: float
-) -> Materialized:
+def materialize(result: QueryResult, limit: int, deadline: float, timeout: float) -> Materialized:
     """Pull up to `limit` items from a lazy result, checking the deadline between items."""
-    if isinstance(result, ox.QueryBoolean):
+    if isinstance(result, Boolean):
         return Materialized("boolean", boolean=bool(result))
-    if isinstance(result, ox.QuerySolutions):
-        out = Materialized("solutions", variables=[v.value for v in result.variables])
+    if isinstance(result, Solutions):
+        out = Materialized("solutions", variables=list(result.variables))
         items: list = out.solutions
     else:
         out = Materialized("graph")

@@ -6,6 +6,10 @@ serialize in the negotiated format, check the size. Everything the parent receiv
 data (`QueryJob` in, `QueryAnswer` or `EndpointError` out), so nothing of pyoxigraph crosses the
 process boundary.
 
+On a remote store (khadamat/remote_store.py) the same function runs in the server process and
+the query goes to the SPARQL server (api/query_workers.py, `RemotePool`); its failures map to the
+same fixed messages.
+
 Every failure becomes an `EndpointError` with a fixed message: a client sees the parser's
 message about its own query text (stripped if it names anything of the machine), never an
 OS error, a Rust message, an address or a port.
@@ -22,6 +26,7 @@ from khadamat.api.execution import QueryTimeout, materialize
 from khadamat.api.negotiation import GRAPH_TYPES, RESULT_TYPES
 from khadamat.api.results import serialize_results, serialize_triples
 
+from khadamat.remote_store import AnswerTooLarge, RemoteTimeout, RemoteUnavailable
 from khadamat.store import Store
 
 SERVICE_REFUSED = "federated queries (SERVICE) are disabled: the server makes no outgoing requests"
@@ -103,13 +108,17 @@ def _answer(store: Store, job: QueryJob) -> QueryAnswer:
     else:
         body = serialize_results(answer, media)
     if len(body) > job.max_answer_bytes:
-        raise EndpointError(
-            400,
-            f"the answer is larger than the limit of {job.max_answer_bytes} bytes "
-            "(setting max_answer_bytes, khadamat serve --sparql-max-answer-bytes); "
-            "select fewer variables or add LIMIT",
-        )
+        raise _too_large(job.max_answer_bytes)
     return QueryAnswer(body, media, answer.truncated)
+
+
+def _too_large(limit: int) -> EndpointError:
+    return EndpointError(
+        400,
+        f"the answer is larger than the limit of {limit} bytes "
+        "(setting max_answer_bytes, khadamat serve --sparql-max-answer-bytes); "
+        "select fewer variables or add LIMIT",
+    )
 
 
 def execute(store: Store, job: QueryJob) -> QueryAnswer:
@@ -122,6 +131,12 @@ def execute(store: Store, job: QueryJob) -> QueryAnswer:
         raise EndpointError(400, syntax_message(exc)) from None
     except QueryTimeout as exc:
         raise EndpointError(503, str(exc)) from None
+    except RemoteTimeout:  # a remote store (khadamat/remote_store.py) did not answer in time
+        raise EndpointError(503, str(QueryTimeout(job.timeout))) from None
+    except RemoteUnavailable:
+        raise EndpointError(503, STORE_UNAVAILABLE) from None
+    except AnswerTooLarge:  # the remote answer, before it is even parsed
+        raise _too_large(job.max_answer_bytes) from None
     except PermissionError:  # the seccomp filter refused a socket: a SERVICE the guard let through
         raise EndpointError(403, SERVICE_REFUSED) from None
     except MemoryError:

@@ -18,6 +18,16 @@ process the server stays out of harm's way:
 
 The pool has `workers` slots; a request waits for a free slot within its own time limit and is
 answered 503 when none frees up. `busy` and `size` are shown by /health.
+
+On a remote store (settings.endpoint, khadamat/remote_store.py) there is no engine in this machine
+to contain, and a worker without network could not reach the server: `RemoteQueries` takes the
+workers' place. The client's query, already through the guard (size, tokens, nesting; SERVICE
+refused: api/guard.py), is forwarded by the server process to the SPARQL server, in a thread, at
+most `workers` at a time: the request gives up at the time limit (the server's own query timeout
+should be no longer, docs/deployment.md), the answer is read up to a byte limit
+(4 × max_answer_bytes of SPARQL JSON) and cut at result_limit rows, then serialized and checked
+like a worker's. Evaluation — its CPU, memory and crashes — is the SPARQL server's, under its own
+limits and with a read-only user.
 """
 
 from __future__ import annotations
@@ -156,13 +166,52 @@ def _endpoint_error(exc: sandbox.IsolatedError, job: QueryJob, memory_bytes: int
     return EndpointError(500, "the query failed while it ran")
 
 
+class RemoteQueries:
+    """Client-written queries forwarded to a remote store, `size` at a time (see the module doc)."""
+
+    ANSWER_FACTOR = 4  # SPARQL JSON read per byte of the largest answer served
+
+    def __init__(self, settings: Settings, size: int) -> None:
+        self.settings = settings
+        self.size = size
+        self.busy = 0
+        self._store: Any = None
+        self._threads = anyio.CapacityLimiter(size)
+
+    async def start(self) -> None:
+        from khadamat.store import open_store
+
+        self._store = open_store(self.settings, read_only=True)
+
+    async def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    async def run(self, job: QueryJob) -> QueryAnswer:
+        assert self._store is not None, "the pool is not started"
+        store = self._store.limited(job.timeout, job.max_answer_bytes * self.ANSWER_FACTOR)
+        self.busy += 1
+        try:
+            with anyio.fail_after(job.timeout):
+                return await anyio.to_thread.run_sync(
+                    execute, store, job, abandon_on_cancel=True, limiter=self._threads
+                )
+        except TimeoutError:
+            raise EndpointError(503, str(QueryTimeout(job.timeout))) from None
+        finally:
+            self.busy -= 1
+
+
 class QueryWorkerPool:
-    """`size` query worker processes over one store; `run` answers a job in one of them."""
+    """`size` query worker processes over one store; `run` answers a job in one of them.
+    On a remote store, `RemoteQueries` answers instead (see the module doc)."""
 
     def __init__(self, settings: Settings, size: int, memory_bytes: int) -> None:
         self.size = max(1, size)
         self.memory_bytes = memory_bytes
-        self._slots = [_Slot(settings, memory_bytes) for _ in range(self.size)]
+        self._remote = RemoteQueries(settings, self.size) if settings.endpoint is not None else None
+        self._slots = [] if self._remote else [_Slot(settings, memory_bytes) for _ in range(self.size)]
         self._idle: asyncio.Queue[_Slot] | None = None
         self._threads = anyio.CapacityLimiter(self.size)
         self._recycling: set[asyncio.Task] = set()
@@ -170,10 +219,15 @@ class QueryWorkerPool:
     @property
     def busy(self) -> int:
         """Slots running a query or being replaced (0 when the pool is not started)."""
+        if self._remote is not None:
+            return self._remote.busy
         return 0 if self._idle is None else self.size - self._idle.qsize()
 
     async def start(self) -> None:
         """Start every worker (in parallel) and wait until each has opened the store."""
+        if self._remote is not None:
+            await self._remote.start()
+            return
         self._idle = asyncio.Queue()
         async with anyio.create_task_group() as group:
             for slot in self._slots:
@@ -182,6 +236,8 @@ class QueryWorkerPool:
             self._idle.put_nowait(slot)
 
     async def close(self) -> None:
+        if self._remote is not None:
+            await self._remote.close()
         for task in list(self._recycling):
             task.cancel()
         for slot in self._slots:
@@ -195,6 +251,8 @@ class QueryWorkerPool:
 
         Raises EndpointError (the worker's own, or 503/400/500 when it had to be stopped).
         """
+        if self._remote is not None:
+            return await self._remote.run(job)
         assert self._idle is not None, "the pool is not started"
         deadline = time.monotonic() + job.timeout
         try:

@@ -25,6 +25,7 @@ both as written and with the escapes replaced, and SERVICE found in either count
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 _NAME_CHARS = r"\w\-\u00B7\u0300-\u036F\u203F\u2040"
@@ -131,6 +132,27 @@ def _scan(text: str, token_budget: int | None) -> _Scan:
         pos = end
     scan.complete = pos >= length
     return scan
+
+
+def tokens(text: str) -> Iterator[tuple[str, int, int]]:
+    """The tokens of `text` other than white space and comments, as (kind, start, end), in order.
+
+    `kind` is a group name of the master pattern ("var", "word", "iri", "open", …). A remote store
+    uses it to bind parameters (khadamat/remote_store.py). Raises LexicalError on a string that
+    does not close."""
+    pos, length = 0, len(text)
+    match = _TOKEN.match
+    while pos < length:
+        found = match(text, pos)
+        assert found is not None  # `other` matches any character
+        kind, end = found.lastgroup or "other", found.end()
+        if kind == "unclosed" or kind == "unclosed_long":
+            raise LexicalError(f"a string opened at {_position(text, pos)} is not closed")
+        if kind == "pname" or kind == "bnode":
+            end = _strip_dots(text, pos, end)
+        if kind != "ws" and kind != "comment":
+            yield kind, pos, end
+        pos = end
 
 
 def _unescape(text: str) -> str:

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from khadamat import __version__, commands
-from khadamat.config import BaseMismatch, Settings
+from khadamat.config import AUTH_SCHEMES, PASSWORD_ENV, BaseMismatch, Endpoint, Settings
 
 
 def _reconfigure_output() -> None:
@@ -39,11 +39,49 @@ def common_options() -> argparse.ArgumentParser:
         metavar="IRI",
         help="base IRI of data nodes (default: $KHADAMAT_BASE or https://w3id.org/khadamat/id/)",
     )
+    remote = parent.add_argument_group(
+        "remote store", "a SPARQL 1.1 server instead of the embedded store (docs/deployment.md)"
+    )
+    remote.add_argument(
+        "--endpoint",
+        metavar="URL",
+        help="SPARQL 1.1 query endpoint of the server holding the graph (default: $KHADAMAT_ENDPOINT)",
+    )
+    remote.add_argument(
+        "--update-endpoint",
+        metavar="URL",
+        help="SPARQL 1.1 update endpoint, when the server splits it (default: $KHADAMAT_UPDATE_ENDPOINT)",
+    )
+    remote.add_argument(
+        "--graph-store",
+        metavar="URL",
+        help="Graph Store Protocol endpoint, to read whole graphs (default: $KHADAMAT_GRAPH_STORE)",
+    )
+    remote.add_argument(
+        "--user",
+        metavar="NAME",
+        help=f"user for the server (default: $KHADAMAT_ENDPOINT_USER; password: ${PASSWORD_ENV})",
+    )
+    remote.add_argument(
+        "--auth",
+        choices=AUTH_SCHEMES,
+        help="HTTP authentication scheme (default: $KHADAMAT_ENDPOINT_AUTH or basic)",
+    )
     return parent
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    return Settings.from_env(store_dir=getattr(args, "store", None), base=getattr(args, "base", None))
+    """The settings of a command line: its options over the environment (one helper for every command)."""
+    endpoint = Endpoint.from_env(
+        query=getattr(args, "endpoint", None),
+        update=getattr(args, "update_endpoint", None),
+        graph_store=getattr(args, "graph_store", None),
+        user=getattr(args, "user", None),
+        auth=getattr(args, "auth", None),
+    )
+    return Settings.from_env(
+        store_dir=getattr(args, "store", None), base=getattr(args, "base", None), endpoint=endpoint
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

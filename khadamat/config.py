@@ -1,35 +1,112 @@
 """Settings shared by every command and the server.
 
-One place decides the base IRI and the store directory, so that the CLI, the loader and the
-API always mint and read the same IRIs in the same store.
+One place decides the base IRI, the store directory and, for a remote store, the SPARQL server
+(`Endpoint`), so that the CLI, the loader and the API always mint and read the same IRIs in the
+same store. With an endpoint the store directory still holds what is the writer's own: the base
+it writes under, the history of versions and the write lock (docs/deployment.md).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_BASE = "https://w3id.org/khadamat/id/"
 DEFAULT_STORE = Path("khadamat-store")
 
+# A remote store (khadamat/remote_store.py): the environment variables behind --endpoint & co.
+# The password is read from the environment only: a command line shows in `ps` and shell history.
+ENDPOINT_ENV = "KHADAMAT_ENDPOINT"
+UPDATE_ENDPOINT_ENV = "KHADAMAT_UPDATE_ENDPOINT"
+GRAPH_STORE_ENV = "KHADAMAT_GRAPH_STORE"
+USER_ENV = "KHADAMAT_ENDPOINT_USER"
+PASSWORD_ENV = "KHADAMAT_ENDPOINT_PASSWORD"
+AUTH_ENV = "KHADAMAT_ENDPOINT_AUTH"
+AUTH_SCHEMES = ("basic", "digest")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A SPARQL 1.1 server that holds the graph instead of the embedded store.
+
+    `query` answers SPARQL 1.1 Query; `update` (default: `query`) takes SPARQL 1.1 Update;
+    `graph_store` (optional) is a Graph Store Protocol endpoint used to read whole graphs.
+    `user`/`password` are sent with HTTP `auth` (basic or digest). The password never appears in
+    `repr`, in messages or in logs.
+    """
+
+    query: str
+    update: str | None = None
+    graph_store: str | None = None
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    auth: str = "basic"
+
+    @property
+    def update_url(self) -> str:
+        return self.update or self.query
+
+    @classmethod
+    def from_env(
+        cls,
+        query: str | None = None,
+        update: str | None = None,
+        graph_store: str | None = None,
+        user: str | None = None,
+        auth: str | None = None,
+    ) -> Endpoint | None:
+        """Explicit values win over the KHADAMAT_ENDPOINT* variables; None without an endpoint."""
+        env = os.environ
+        url = query or env.get(ENDPOINT_ENV)
+        if not url:
+            return None
+        scheme = (auth or env.get(AUTH_ENV) or "basic").lower()
+        if scheme not in AUTH_SCHEMES:
+            raise ValueError(f"{AUTH_ENV} must be one of {', '.join(AUTH_SCHEMES)}, not {scheme!r}")
+        return cls(
+            query=url,
+            update=update or env.get(UPDATE_ENDPOINT_ENV) or None,
+            graph_store=graph_store or env.get(GRAPH_STORE_ENV) or None,
+            user=user or env.get(USER_ENV) or None,
+            password=env.get(PASSWORD_ENV) or None,
+            auth=scheme,
+        )
+
+    def to_env(self) -> dict[str, str]:
+        """The variables that give this endpoint to a child process (the server's workers);
+        the password is not among them: the child inherits it from the environment it came from."""
+        out = {ENDPOINT_ENV: self.query, AUTH_ENV: self.auth}
+        for name, value in (
+            (UPDATE_ENDPOINT_ENV, self.update),
+            (GRAPH_STORE_ENV, self.graph_store),
+            (USER_ENV, self.user),
+        ):
+            if value:
+                out[name] = value
+        return out
+
 
 @dataclass(frozen=True)
 class Settings:
-    """Where the store lives and which base IRI its data nodes use."""
+    """Where the store lives (a directory, or a SPARQL server) and which base IRI its data nodes use."""
 
     store_dir: Path = DEFAULT_STORE
     base: str = DEFAULT_BASE
+    endpoint: Endpoint | None = None
 
     @classmethod
-    def from_env(cls, store_dir: str | Path | None = None, base: str | None = None) -> Settings:
+    def from_env(
+        cls, store_dir: str | Path | None = None, base: str | None = None, endpoint: Endpoint | None = None
+    ) -> Settings:
         """Explicit arguments win over KHADAMAT_STORE / KHADAMAT_BASE; then the store's own base.
 
         A store remembers the base it was first written under (BASE_FILE): every IRI in it was
         minted under that base, so a command that reads or serves it under another one would
         look for nodes that are not there (and used to write a rebased second copy of the
         ontology). Without an explicit base, the store's base is used; an explicit base that
-        differs is refused with BaseMismatch.
+        differs is refused with BaseMismatch. Without an explicit `endpoint`, KHADAMAT_ENDPOINT
+        (and its companions, `Endpoint.from_env`) make the store a remote one.
         """
         store = Path(store_dir or os.environ.get("KHADAMAT_STORE") or DEFAULT_STORE)
         asked = base or os.environ.get("KHADAMAT_BASE")
@@ -38,7 +115,11 @@ class Settings:
             asked = _with_separator(asked)
             if recorded is not None and asked != recorded:
                 raise BaseMismatch(store, recorded, asked)
-        return cls(store_dir=store, base=asked or recorded or DEFAULT_BASE)
+        return cls(
+            store_dir=store,
+            base=asked or recorded or DEFAULT_BASE,
+            endpoint=endpoint or Endpoint.from_env(),
+        )
 
 
 # The base a store was first written under, in the store folder (one line, the IRI).

@@ -15,7 +15,7 @@ import threading
 
 from khadamat import generations
 from khadamat.config import Settings
-from khadamat.store import OxigraphStore, open_store
+from khadamat.store import OxigraphStore, Store, open_store
 
 
 class LiveStore:
@@ -25,11 +25,14 @@ class LiveStore:
         self.settings = settings
         self.root = settings.store_dir
         self._lock = threading.Lock()
-        self._current: OxigraphStore = open_store(settings, read_only=True)
+        self._current: OxigraphStore | Store = open_store(settings, read_only=True)
 
-    def current(self) -> OxigraphStore:
-        """The store of the active generation (one readlink when it did not change)."""
+    def current(self) -> OxigraphStore | Store:
+        """The store of the active generation (one readlink when it did not change); a remote
+        store (settings.endpoint) is always current: the server itself shows every write."""
         store = self._current
+        if self.settings.endpoint is not None:
+            return store
         name = generations.active_name(self.root)
         if name is None or name == store.generation:
             return store

@@ -36,12 +36,13 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import yaml
-from pyoxigraph import Literal, NamedNode, QueryTriples, Triple
+from pyoxigraph import Literal, NamedNode, Triple
 
 from khadamat.jalali import DateFormatError, parse_date
 from khadamat.namespaces import PREFIXES, XSD
 from khadamat.normalize import latin_digits
 from khadamat.resources import data_files, data_path
+from khadamat.results import Graph
 from khadamat.store import Store, Term
 
 # grlc's own pattern (src/gquery.py): name, then an optional type and an optional user-defined part.
@@ -388,6 +389,6 @@ def run_construct(
 ) -> list[Triple]:
     """The triples of a CONSTRUCT file; the default graph is the union, or the given graphs."""
     result = store.raw_query(spec.text, default_graph=default_graph)
-    if not isinstance(result, QueryTriples):
+    if not isinstance(result, Graph):
         raise QueryError(f"{spec.path.name} is not a CONSTRUCT query")
     return list(result)

@@ -1,9 +1,10 @@
 """The store behind every command: one small interface, pyoxigraph on disk by default.
 
-Commands and the server only use `Store`; a remote SPARQL 1.1 endpoint can stand behind the same
-interface later. Writes go through `replace_graphs`, which on disk writes a new generation of the
-database and switches to it atomically (khadamat/generations.py): a failing or killed load never
-leaves a half-written catalog behind, and readers (a running server) never see one.
+Commands and the server only use `Store`, whose answers are Khadamat's own (khadamat/results.py);
+a SPARQL 1.1 server stands behind the same interface (`SparqlStore`, khadamat/remote_store.py) when
+the settings name an endpoint. Writes go through `replace_graphs`, which on disk writes a new
+generation of the database and switches to it atomically (khadamat/generations.py): a failing or
+killed load never leaves a half-written catalog behind, and readers (a running server) never see one.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import pyoxigraph as ox
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Triple, Variable
@@ -29,7 +30,11 @@ from khadamat.config import Settings, record_base
 from khadamat.iris import Minter
 from khadamat.namespaces import KH, PREFIXES, sparql_prologue
 from khadamat.resources import data_path, read_rebased
+from khadamat.results import Boolean, Graph, QueryResult, Solutions, from_oxigraph
 from khadamat.standard_types import RULE_VERSION, with_standard_types
+
+if TYPE_CHECKING:
+    from khadamat.remote_store import SparqlStore
 
 Term = NamedNode | Literal | ox.BlankNode | Triple
 Bindings = Mapping[str, Term]
@@ -59,7 +64,7 @@ class Store(Protocol):
         default_graph: Sequence[NamedNode] | None = None,
         named_graphs: Sequence[NamedNode] | None = None,
         base_iri: str | None = None,
-    ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples: ...
+    ) -> QueryResult: ...
     def replace_graphs(
         self,
         graphs: Mapping[NamedNode, Iterable[Triple]],
@@ -72,6 +77,25 @@ class Store(Protocol):
     def quads(self, graph: NamedNode | None = None) -> Iterator[Quad]: ...
     def dump(self, fmt: RdfFormat, graphs: Sequence[NamedNode] | None = None) -> bytes: ...
     def close(self) -> None: ...
+
+
+def select_rows(result: QueryResult) -> list[dict[str, Term]]:
+    """The rows of a SELECT answer as dicts of the bound variables (what `Store.select` returns)."""
+    if not isinstance(result, Solutions):
+        raise TypeError("select() needs a SELECT query")
+    return [dict(row.items()) for row in result]
+
+
+def ask_value(result: QueryResult) -> bool:
+    if not isinstance(result, Boolean):
+        raise TypeError("ask() needs an ASK query")
+    return bool(result)
+
+
+def construct_triples(result: QueryResult) -> list[Triple]:
+    if not isinstance(result, Graph):
+        raise TypeError("construct() needs a CONSTRUCT or DESCRIBE query")
+    return list(result)
 
 
 def _substitutions(bindings: Bindings | None) -> dict[Variable, Term] | None:
@@ -147,10 +171,11 @@ class OxigraphStore:
         default_graph: Sequence[NamedNode] | None = None,
         named_graphs: Sequence[NamedNode] | None = None,
         base_iri: str | None = None,
-    ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+    ) -> QueryResult:
         """Run any query; without a dataset description the default graph is the union of all graphs.
 
         `base_iri` resolves relative IRIs of the query (the SPARQL endpoint passes its own URL).
+        The answer is Khadamat's own (khadamat/results.py), read lazily from pyoxigraph's.
         """
         kwargs: dict[str, object] = {"substitutions": _substitutions(bindings), "base_iri": base_iri}
         if default_graph:
@@ -159,26 +184,16 @@ class OxigraphStore:
             kwargs["use_default_graph_as_union"] = True
         if named_graphs:
             kwargs["named_graphs"] = list(named_graphs)
-        return self._store.query(query, **kwargs)
+        return from_oxigraph(self._store.query(query, **kwargs))
 
     def select(self, query: str, bindings: Bindings | None = None) -> list[dict[str, Term]]:
-        result = self.raw_query(query, bindings)
-        if not isinstance(result, ox.QuerySolutions):
-            raise TypeError("select() needs a SELECT query")
-        names = [v.value for v in result.variables]
-        return [{name: row[name] for name in names if row[name] is not None} for row in result]
+        return select_rows(self.raw_query(query, bindings))
 
     def ask(self, query: str, bindings: Bindings | None = None) -> bool:
-        result = self.raw_query(query, bindings)
-        if not isinstance(result, ox.QueryBoolean):
-            raise TypeError("ask() needs an ASK query")
-        return bool(result)
+        return ask_value(self.raw_query(query, bindings))
 
     def construct(self, query: str, bindings: Bindings | None = None) -> list[Triple]:
-        result = self.raw_query(query, bindings)
-        if not isinstance(result, ox.QueryTriples):
-            raise TypeError("construct() needs a CONSTRUCT or DESCRIBE query")
-        return list(result)
+        return construct_triples(self.raw_query(query, bindings))
 
     def named_graphs(self) -> list[NamedNode]:
         return sorted((g for g in self._store.named_graphs() if isinstance(g, NamedNode)), key=str)
@@ -191,11 +206,7 @@ class OxigraphStore:
             yield from self._store.quads_for_pattern(None, None, None, graph)
 
     def dump(self, fmt: RdfFormat, graphs: Sequence[NamedNode] | None = None) -> bytes:
-        """Serialize the chosen graphs (all named graphs by default); triple formats merge them."""
-        chosen = list(graphs) if graphs is not None else self.named_graphs()
-        quads = [q for g in chosen for q in self.quads(g)]
-        data = quads if fmt.supports_datasets else [q.triple for q in quads]
-        return ox.serialize(data, format=fmt, prefixes=dict(PREFIXES)) or b""
+        return dump_graphs(self, fmt, graphs)
 
     # Writing ---------------------------------------------------------------------------
     def replace_graphs(
@@ -329,30 +340,46 @@ class OxigraphStore:
     # Reference graphs ------------------------------------------------------------------
     def ensure_reference_graphs(self) -> None:
         """Load the ontology and the legal corpus when missing or when their files changed."""
-        for graph, names in (
-            (self.minter.ontology_graph, ONTOLOGY_FILES),
-            (self.minter.corpus_graph, CORPUS_FILES),
-        ):
-            texts = [read_rebased(p, self.minter.base) for p in _existing("ontology", names)]
-            typed = graph == self.minter.corpus_graph  # the corpus's nodes carry the standard types too
-            rule = [RULE_VERSION] if typed else []
-            digest = hashlib.sha256("\n".join(texts + rule).encode("utf-8")).hexdigest()
-            if self._stored_hash(graph) == digest:
-                continue
-            triples = [
-                q.triple for text in texts for q in ox.parse(text.encode("utf-8"), format=RdfFormat.TURTLE)
-            ]
-            if typed:
-                triples = with_standard_types(triples)
-            # The hash lives inside the graph it describes, so it is replaced in the same transaction.
-            triples.append(Triple(graph, _CONTENT_HASH, Literal(digest)))
-            self.replace_graphs({graph: triples})
-            self.reference_graphs_changed = True
+        self.reference_graphs_changed = ensure_reference_graphs(self, self._stored_hash)
 
     def _stored_hash(self, graph: NamedNode) -> str | None:
         for quad in self._store.quads_for_pattern(graph, _CONTENT_HASH, None, graph):
             return quad.object.value
         return None
+
+
+def ensure_reference_graphs(store: Store, stored_hash: Callable[[NamedNode], str | None]) -> bool:
+    """Load the ontology and the legal corpus into `store` when missing or when their files
+    changed (`stored_hash` reads the hash a graph holds); True when a graph was replaced."""
+    changed = False
+    for graph, names in (
+        (store.minter.ontology_graph, ONTOLOGY_FILES),
+        (store.minter.corpus_graph, CORPUS_FILES),
+    ):
+        texts = [read_rebased(p, store.minter.base) for p in _existing("ontology", names)]
+        typed = graph == store.minter.corpus_graph  # the corpus's nodes carry the standard types too
+        rule = [RULE_VERSION] if typed else []
+        digest = hashlib.sha256("\n".join(texts + rule).encode("utf-8")).hexdigest()
+        if stored_hash(graph) == digest:
+            continue
+        triples = [
+            q.triple for text in texts for q in ox.parse(text.encode("utf-8"), format=RdfFormat.TURTLE)
+        ]
+        if typed:
+            triples = with_standard_types(triples)
+        # The hash lives inside the graph it describes, so it is replaced in the same transaction.
+        triples.append(Triple(graph, _CONTENT_HASH, Literal(digest)))
+        store.replace_graphs({graph: triples})
+        changed = True
+    return changed
+
+
+def dump_graphs(store: Store, fmt: RdfFormat, graphs: Sequence[NamedNode] | None = None) -> bytes:
+    """Serialize the chosen graphs (all named graphs by default); triple formats merge them."""
+    chosen = list(graphs) if graphs is not None else store.named_graphs()
+    quads = [q for g in chosen for q in store.quads(g)]
+    data = quads if fmt.supports_datasets else [q.triple for q in quads]
+    return ox.serialize(data, format=fmt, prefixes=dict(PREFIXES)) or b""
 
 
 # Large writes bulk-load (see OxigraphStore._write_generation and _apply).
@@ -377,7 +404,7 @@ def _apply(
     size = sum(len(t) for t in graphs.values()) + len(extra)
     if size < BULK_THRESHOLD and atomic:
         if graphs or extra:
-            db.update(_update_text(graphs, extra))
+            db.update(update_text(graphs, extra))
         return
     if size < BULK_THRESHOLD:
         content = {
@@ -415,7 +442,7 @@ def _apply(
         db.add_graph(graph)
 
 
-def _update_text(graphs: Mapping[NamedNode, list[Triple]], extra: list[Quad]) -> str:
+def update_text(graphs: Mapping[NamedNode, list[Triple]], extra: list[Quad]) -> str:
     """One SPARQL Update that drops each graph and inserts its new triples and `extra`.
 
     pyoxigraph terms and triples print as N-Triples, which is valid SPARQL Update syntax."""
@@ -542,9 +569,28 @@ def _existing(package: str, names: Sequence[str]) -> list[Path]:
     return [folder / n for n in names if (folder / n).exists()]
 
 
-def open_store(settings: Settings, read_only: bool = False, in_memory: bool = False) -> OxigraphStore:
-    """The one way to get a store: opened on disk (or in memory) with its reference graphs loaded."""
+def open_store(
+    settings: Settings, read_only: bool = False, in_memory: bool = False
+) -> OxigraphStore | SparqlStore:
+    """The one way to get a store: on disk, in memory, or on the SPARQL server that
+    `settings.endpoint` names (khadamat/remote_store.py), with its reference graphs loaded.
+
+    A remote store keeps its writer's own files in `settings.store_dir` (the base it writes under,
+    the history of versions, the write lock; docs/deployment.md)."""
     minter = Minter(settings.base)
+    if settings.endpoint is not None and not in_memory:
+        from khadamat.remote_store import SparqlStore
+
+        remote = SparqlStore(settings.endpoint, minter, path=settings.store_dir)
+        if not read_only:
+            settings.store_dir.mkdir(parents=True, exist_ok=True)
+            record_base(settings.store_dir, settings.base)
+            try:
+                remote.ensure_reference_graphs()
+            except BaseException:
+                remote.close()
+                raise
+        return remote
     store = OxigraphStore(None if in_memory else settings.store_dir, minter, read_only=read_only)
     if not read_only:
         if not in_memory:
@@ -560,8 +606,11 @@ __all__ = [
     "StoreBusy",
     "StoreError",
     "Term",
+    "dump_graphs",
+    "ensure_reference_graphs",
     "load_wait",
     "open_store",
     "sparql_prologue",
+    "update_text",
     "write_lock",
 ]

@@ -148,7 +148,7 @@ def _prepare_store(settings: Settings, read_write: bool) -> str | None:
     """
     if read_write:
         return None
-    if not settings.store_dir.is_dir():
+    if settings.endpoint is None and not settings.store_dir.is_dir():
         return (
             f"no store at {settings.store_dir}: load a catalog first "
             f"(khadamat load --store {settings.store_dir} FILES) or pass --read-write"
@@ -201,9 +201,12 @@ def run(args: argparse.Namespace) -> int:
         os.environ[ENV_TOKENS] = str(args.tokens.resolve())
     os.environ["KHADAMAT_STORE"] = str(settings.store_dir.resolve())
     os.environ["KHADAMAT_BASE"] = settings.base
+    if settings.endpoint is not None:  # the workers read it back (the password stays in the environment)
+        os.environ.update(settings.endpoint.to_env())
     os.environ.update(config.to_env())
+    where = settings.endpoint.query if settings.endpoint else settings.store_dir
     print(
-        f"Khadamat on http://{args.host}:{args.port}/ (store {settings.store_dir}, base {settings.base})",
+        f"Khadamat on http://{args.host}:{args.port}/ (store {where}, base {settings.base})",
         file=sys.stderr,
     )
     uvicorn.run(

@@ -11,7 +11,7 @@ import sys
 
 from khadamat.output import plain, render
 from khadamat.resources import data_path
-from khadamat.store import OxigraphStore, StoreError, open_store
+from khadamat.store import OxigraphStore, Store, StoreError, open_store
 
 QUERY_FILE = "_stats.rq"
 
@@ -53,15 +53,16 @@ def add_parser(subparsers: argparse._SubParsersAction, parent: argparse.Argument
     parser.set_defaults(run=run)
 
 
-def open_existing_store(args: argparse.Namespace) -> OxigraphStore | None:
+def open_existing_store(args: argparse.Namespace) -> Store | None:
     """Open the store read-only, or explain on stderr why not (None): reading never creates a store.
 
-    Read-only, so that it also works while `khadamat serve` holds the store open.
+    Read-only, so that it also works while `khadamat serve` holds the store open. With an
+    endpoint (--endpoint, KHADAMAT_ENDPOINT) the store is that SPARQL server's.
     """
     from khadamat.cli import settings_from
 
     settings = settings_from(args)
-    if not settings.store_dir.is_dir():
+    if settings.endpoint is None and not settings.store_dir.is_dir():
         print(
             f"error: no store at {settings.store_dir} — run `khadamat load` first "
             f"(انباره‌ای در {settings.store_dir} نیست؛ نخست `khadamat load` را اجرا کنید)",
@@ -71,7 +72,8 @@ def open_existing_store(args: argparse.Namespace) -> OxigraphStore | None:
     try:
         return open_store(settings, read_only=True)
     except (StoreError, OSError) as exc:
-        print(f"error: cannot open the store at {settings.store_dir}: {exc}", file=sys.stderr)
+        where = settings.endpoint.query if settings.endpoint else settings.store_dir
+        print(f"error: cannot open the store at {where}: {exc}", file=sys.stderr)
         return None
 
 

@@ -94,7 +94,7 @@ def _open(args: argparse.Namespace) -> Store:
     from khadamat.cli import settings_from
 
     settings = settings_from(args)
-    if settings.store_dir.exists():
+    if settings.endpoint is not None or settings.store_dir.exists():
         return open_store(settings, read_only=True)
     return open_store(settings, in_memory=True)  # no store yet: validate against the reference graphs
 
