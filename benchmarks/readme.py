@@ -73,6 +73,12 @@ def section(report: dict[str, Any]) -> str:
         f"validation times are the median of {report['repeat']} runs; a load is one run in a fresh "
         "process. Targets are those of `benchmarks/targets.json` (issue 13).",
     ]
+    for again in report.get("remeasured", []):
+        out[-1] += (
+            f" Measured again later with `--into`: {', '.join(again['parts'])} at "
+            f"{', '.join(f'{int(s):,}' for s in again['sizes'])} services, {again['started']} – "
+            f"{again.get('finished', '?')} (load average {again['load_average_before']} before)."
+        )
     lines = check(report, load_targets())  # today's targets file, applied to the run's figures
     for part in ("load", "validate", "queries", "api", "accuracy"):
         rows = [line for line in lines if line["part"] == part]

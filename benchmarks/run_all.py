@@ -2,7 +2,7 @@
 
     python -m benchmarks.run_all --sizes 10000 50000 --json OUT
         [--parts load validate queries api accuracy] [--seed 1] [--out benchmarks/out]
-        [--store SIZE=DIR …] [--repeat 3] [--api-duration 15] [--api-warm 60]
+        [--store SIZE=DIR …] [--repeat 3] [--api-duration 15] [--api-warm 60] [--into EARLIER]
 
 For each size, in this order, each part calling the benchmark's own functions:
 
@@ -19,7 +19,8 @@ and once: accuracy — `duplicate_accuracy.measure_pairs` and `measure_kerman`. 
 recorded with its error and the run goes on. The JSON (OUT) holds the machine (cores, memory, load
 average before and after), every part's result per size and one line per target with its value
 and `met`; the same lines are printed. `python -m benchmarks.readme --json OUT` writes them into
-README.md.
+README.md. `--into EARLIER --parts validate --sizes 50000` measures one part again after a change
+and writes it back into an earlier run, which then says so.
 """
 
 from __future__ import annotations
@@ -140,6 +141,21 @@ def accuracy_part() -> dict[str, object]:
     labeled = duplicate_accuracy.measure_pairs(duplicate_accuracy.read_pairs(), threshold=None)
     kerman = duplicate_accuracy.measure_kerman(threshold=None)
     return {"labeled": labeled, "kerman": kerman, "kerman_pairs": len(kerman)}
+
+
+def earlier_run(path: Path, parts: Sequence[str], sizes: Sequence[int]) -> dict[str, Any]:
+    """An earlier run's report, to which the parts measured again are written back: it records
+    which parts, at which sizes, when and on how busy a machine (`remeasured`)."""
+    report = json.loads(path.read_text(encoding="utf-8"))
+    report["parts"] = sorted(set(report.get("parts", [])) | set(parts), key=PARTS.index)
+    again = {
+        "parts": list(parts),
+        "sizes": [str(size) for size in sizes],
+        "started": _now(),
+        "load_average_before": [round(x, 2) for x in os.getloadavg()],
+    }
+    report.setdefault("remeasured", []).append(again)
+    return report
 
 
 # --------------------------------------------------------------------------- the targets
@@ -288,21 +304,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per timing (the median is reported)")
     parser.add_argument("--api-duration", type=int, default=15, help="seconds per wrk run")
     parser.add_argument("--api-warm", type=int, default=60, help="seconds of warm-up per server")
+    parser.add_argument(
+        "--into",
+        type=Path,
+        help="an earlier run's JSON: measure only --parts at --sizes again and replace them in it "
+        "(the rest keeps its figures and times; the README names what was measured again, and when)",
+    )
     parser.add_argument("--pyshacl-max", type=int, default=1000)
     parser.add_argument("--topbraid-max", type=int, default=10000)
     args = parser.parse_args(argv)
     given = {int(k): Path(v) for k, v in (s.split("=", 1) for s in args.store)}
     args.out.mkdir(parents=True, exist_ok=True)
-    report: dict[str, Any] = {
-        "started": _now(),
-        "machine": {**machine(), "load_average_before": [round(x, 2) for x in os.getloadavg()]},
-        "parts": list(args.parts),
-        "repeat": args.repeat,
-        "sizes": {},
-    }
+    if args.into is not None:
+        report = earlier_run(args.into, args.parts, args.sizes)
+    else:
+        report = {
+            "started": _now(),
+            "machine": {**machine(), "load_average_before": [round(x, 2) for x in os.getloadavg()]},
+            "parts": list(args.parts),
+            "repeat": args.repeat,
+            "sizes": {},
+        }
     for size in args.sizes:
-        parts: dict[str, object] = {}
-        report["sizes"][str(size)] = parts
+        parts: dict[str, object] = report["sizes"].setdefault(str(size), {})
         if "load" in args.parts:
             parts["load"] = run_part(f"load {size}", bench_load.measure, size, args.seed, args.out, True)
         if "queries" in args.parts:
@@ -328,8 +352,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     if "accuracy" in args.parts:
         report["accuracy"] = run_part("accuracy", accuracy_part)
-    report["machine"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
-    report["finished"] = _now()
+    if args.into is not None:
+        report["remeasured"][-1]["finished"] = _now()
+    else:
+        report["machine"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+        report["finished"] = _now()
     report["lines"] = check(report, load_targets())
     args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     m = report["machine"]

@@ -162,3 +162,17 @@ def test_a_missed_target_is_shown_with_where_its_time_went() -> None:
     assert "Shape01 |" not in validation
     # A part that met its targets gets no such paragraph.
     assert "Where" not in text.split("**Gap and duplicate queries**")[1]
+
+
+def test_a_part_measured_again_is_written_into_the_earlier_run(tmp_path: Path) -> None:
+    earlier = tmp_path / "run.json"
+    earlier.write_text(json.dumps(_report()), encoding="utf-8")
+    report = run_all.earlier_run(earlier, ["validate"], [50000])
+    assert report["parts"] == ["load", "queries", "api", "validate", "accuracy"]  # in PARTS order
+    assert report["sizes"]["50000"]["load"]["load"]["seconds"] == 80.0  # the other parts are kept
+    again = report["remeasured"][-1]
+    assert (again["parts"], again["sizes"]) == (["validate"], ["50000"])
+    again["finished"] = "2026-12-04 18:00 UTC"
+    text = readme.section(report)
+    assert "Measured again later with `--into`: validate at 50,000 services" in text
+    assert "– 2026-12-04 18:00 UTC" in text
