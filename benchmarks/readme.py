@@ -28,6 +28,8 @@ COMMANDS = {
     "queries": "`python -m benchmarks.bench_queries`",
     "api": "`python -m benchmarks.bench_api` (wrk, loopback)",
     "accuracy": "`python -m benchmarks.duplicate_accuracy`",
+    "engines": "`python -m benchmarks.bench_engines` (Oxigraph server and Virtuoso on loopback)",
+    "report": "`python -m benchmarks.bench_report`",
 }
 TITLES = {
     "load": "Loading",
@@ -35,6 +37,8 @@ TITLES = {
     "queries": "Gap and duplicate queries",
     "api": "Server under load (50 connections)",
     "accuracy": "Duplicate detection",
+    "engines": "The same catalog on three engines (issue 10)",
+    "report": "The annual evaluation report (issue 12)",
 }
 
 
@@ -80,7 +84,7 @@ def section(report: dict[str, Any]) -> str:
             f"{again.get('finished', '?')} (load average {again['load_average_before']} before)."
         )
     lines = check(report, load_targets())  # today's targets file, applied to the run's figures
-    for part in ("load", "validate", "queries", "api", "accuracy"):
+    for part in ("load", "validate", "queries", "report", "api", "engines", "accuracy"):
         rows = [line for line in lines if line["part"] == part]
         if not rows:
             continue
@@ -121,6 +125,9 @@ def _why(part: str, report: dict[str, Any], rows: list[dict[str, Any]]) -> list[
             "",
             profile_table(result["profile"], top=10),
         ]
+    if part == "report" and isinstance(result.get("steps"), dict):
+        shown = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in result["steps"].items())
+        return ["", f"Where the report's time goes at {size:,} services, each step alone: {shown}."]
     phases = (result.get("load") or {}).get("phases") if part == "load" else None
     if isinstance(phases, dict):
         spent: dict[str, float] = {}

@@ -13,7 +13,9 @@ For each size, in this order, each part calling the benchmark's own functions:
 * report — `bench_report.measure` on that store: the evaluation report (issue 12), whole and by step;
 * api — `bench_api.main` against `khadamat serve` on that store (wrk on loopback; skipped when
   the Debian package `wrk` is missing);
-* validate — `bench_validate.measure` (its own store of the same catalog, loaded once).
+* validate — `bench_validate.measure` (its own store of the same catalog, loaded once);
+* engines, only when named in `--parts` — `bench_engines.measure`: the catalog loaded, validated,
+  gap-queried and browsed on the embedded store, Oxigraph server and Virtuoso (issue 10).
 
 and once: accuracy — `duplicate_accuracy.measure_pairs` and `measure_kerman`. A part that fails is
 recorded with its error and the run goes on. The JSON (OUT) holds the machine (cores, memory, load
@@ -41,7 +43,9 @@ from benchmarks import bench_api, bench_load, bench_queries, bench_report, bench
 from benchmarks.bench_load import DEFAULT_OUT, catalog_dir
 
 TARGETS = Path(__file__).resolve().parent / "targets.json"
-PARTS = ("load", "queries", "report", "api", "validate", "accuracy")
+PARTS = ("load", "queries", "report", "api", "validate", "accuracy", "engines")
+# Run only when asked for (`--parts engines`): it loads the catalog into two SPARQL servers too.
+DEFAULT_PARTS = PARTS[:-1]
 _SELECT = re.compile(r"^(\w[\w-]*)\[(\w+)=([^\]]+)\]$")
 
 
@@ -137,6 +141,24 @@ def api_part(
     return {"results": json.loads((out / f"bench-api-{size}.json").read_text(encoding="utf-8"))}
 
 
+def engines_part(size: int, seed: int, out: Path) -> dict[str, object]:
+    """The same catalog on the embedded store, Oxigraph server and Virtuoso (issue 10); an
+    engine whose server cannot start here is recorded as skipped, the others still run."""
+    import tempfile
+
+    from benchmarks import bench_engines
+
+    catalog = catalog_dir(out, size, seed)
+    rows: list[dict[str, object]] = []
+    with tempfile.TemporaryDirectory(prefix="bench-engines-", dir=out) as scratch:
+        for engine in bench_engines.ENGINES:
+            try:
+                rows.append(bench_engines.measure(engine, catalog, Path(scratch) / engine, 50, 15))
+            except Exception as exc:  # recorded, and the other engines run
+                rows.append({"engine": engine, "skipped": f"{type(exc).__name__}: {exc}"[:300]})
+    return {"results": rows}
+
+
 def accuracy_part() -> dict[str, object]:
     labeled = duplicate_accuracy.measure_pairs(duplicate_accuracy.read_pairs(), threshold=None)
     kerman = duplicate_accuracy.measure_kerman(threshold=None)
@@ -176,7 +198,9 @@ def resolve(value: object, path: str) -> Iterator[tuple[dict[str, object], objec
             key, field, wanted = match.groups()
             items = node.get(key) if isinstance(node, dict) else None
             for item in items if isinstance(items, list) else []:
-                if isinstance(item, dict) and str(item.get(field)) == wanted:
+                if isinstance(item, dict) and (
+                    str(item.get(field)) == wanted or (wanted == "*" and field in item)
+                ):
                     yield from walk(item, tail, {**fields, **item})
         elif isinstance(node, dict) and step in node:
             yield from walk(node[step], tail, fields)
@@ -289,7 +313,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[10000, 50000])
     parser.add_argument("--json", type=Path, required=True, help="where to write the results")
-    parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS))
+    parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(DEFAULT_PARTS))
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--out", type=Path, default=DEFAULT_OUT, help="catalogs, stores and each part's files"
@@ -350,6 +374,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.topbraid_max,
             )
         args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+        if "engines" in args.parts:
+            parts["engines"] = run_part(f"engines {size}", engines_part, size, args.seed, args.out)
+            args.json.write_text(
+                json.dumps(report, ensure_ascii=False, indent=1, default=str), encoding="utf-8"
+            )
     if "accuracy" in args.parts:
         report["accuracy"] = run_part("accuracy", accuracy_part)
     if args.into is not None:

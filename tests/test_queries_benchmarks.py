@@ -176,3 +176,32 @@ def test_a_part_measured_again_is_written_into_the_earlier_run(tmp_path: Path) -
     text = readme.section(report)
     assert "Measured again later with `--into`: validate at 50,000 services" in text
     assert "– 2026-12-04 18:00 UTC" in text
+
+
+def test_engines_and_report_lines_come_from_their_parts() -> None:
+    report = _report()
+    report["parts"] = [*report["parts"], "report", "engines"]
+    sizes = report["sizes"]["50000"]
+    sizes["report"] = {
+        "evaluation": {"seconds": 12.5},
+        "steps": {"validation (findings)": 7.25, "write html": 1.5},
+        "_run": {"load_average_before": [1.0], "load_average_after": [1.0]},
+    }
+    sizes["engines"] = {
+        "results": [
+            {"engine": "embedded", "load_s": 60.0, "browse_p99_ms": 900.0},
+            {"engine": "virtuoso", "load_s": 300.0, "browse_p99_ms": 2500.0},
+            {"engine": "oxigraph", "skipped": "RuntimeError: no binary"},
+        ],
+        "_run": {"load_average_before": [1.0], "load_average_after": [1.0]},
+    }
+    lines = {line["what"]: line for line in run_all.check(report, run_all.load_targets())}
+    assert lines["load on virtuoso (khadamat load, wall)"]["value"] == 300.0
+    assert lines["load on embedded (khadamat load, wall)"]["met"] is None  # reported, not judged
+    assert not any("oxigraph" in what and "load on" in what for what in lines)  # skipped: no figure
+    report_line = next(line for what, line in lines.items() if what.startswith("evaluation report"))
+    assert report_line["met"] is False  # 12.5 s > 10 s
+    text = readme.section(report)
+    assert "**The same catalog on three engines (issue 10)**" in text
+    assert "Where the report's time goes at 50,000 services, each step alone: " in text
+    assert "validation (findings) 7.2 s, write html 1.5 s." in text
