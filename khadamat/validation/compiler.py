@@ -18,13 +18,18 @@ looking it up once per row (fast for 50 focus nodes, 10–20× slower than a has
 - a scoped run (VALUES ?this) keeps the row-by-row plan and also puts the VALUES into the
   SHACL-SPARQL OPTIONAL groups that name ?this, which pyoxigraph would otherwise evaluate for
   the whole store.
+In a run over every focus node the same idea goes further: the steps of a sequence or alternative
+path (_scan) and the triple patterns of a SHACL-SPARQL group (hash_triples) are read one by one
+and joined by hash, and the queries of one target share one scan of it (merge_by_target). A scoped
+run gives each shape only the scope's nodes that are its focus nodes (focus_query).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from pyoxigraph import Literal, NamedNode
@@ -65,10 +70,33 @@ class CompiledQuery:
     uses_date: bool = False
     # A merged query returns ?__component = "0", "1"…: the index of (component, reports a value).
     tagged: tuple[tuple[NamedNode, bool], ...] = ()
+    # A SHACL-SPARQL query over every focus node: (prologue, focus, projection, WHERE group of
+    # its own), what merge_by_target needs to put it in one query with the others of its target.
+    branch: tuple[str, str, str, str] | None = None
+    # A query merged by merge_by_target returns ?__query = "0", "1"…: the index of its part.
+    parts: tuple[CompiledQuery, ...] = ()
 
 
 def _term(node: Node) -> str:
     return str(node)
+
+
+def _same_term(variable: str, node: Node) -> str:
+    """`sameTerm(?variable, node)` in the form every engine evaluates alike: `=` for an IRI (the
+    same test for IRIs; Virtuoso 7.2 answers sameTerm with an IRI constant false), and a literal's
+    lexical form, language and datatype compared one by one (what sameTerm means for literals)."""
+    if isinstance(node, NamedNode):
+        return f"?{variable} = {_term(node)}"
+    if isinstance(node, Literal):
+        if node.language:
+            return (
+                f"(LANG(?{variable}) = {_string(node.language)} && STR(?{variable}) = {_string(node.value)})"
+            )
+        return (
+            f'(isLiteral(?{variable}) && LANG(?{variable}) = ""'
+            f" && DATATYPE(?{variable}) = {_term(node.datatype)} && STR(?{variable}) = {_string(node.value)})"
+        )
+    return f"sameTerm(?{variable}, {_term(node)})"
 
 
 def _string(text: str) -> str:
@@ -91,7 +119,7 @@ def target_pattern(shape: Shape, subclasses: Subclasses, bound: bool = False) ->
         if kind == "targetClass" and isinstance(value, NamedNode):
             branches.append(f"?this {RDF_TYPE} ?__class . {_values('__class', subclasses(value))}")
         elif kind == "targetNode":
-            test = f"FILTER (sameTerm(?this, {_term(value)}))"
+            test = f"FILTER ({_same_term('this', value)})"
             branches.append(test if bound else _values("this", [value]))
         elif kind == "targetSubjectsOf":
             pattern = f"?this {_term(value)} ?__object ."
@@ -119,6 +147,10 @@ def _value_condition(
         # pyoxigraph fetches the string from disk at each call. An IRI or blank node makes
         # datatype() an error, which COALESCE turns into a violation, as !isLiteral did.
         condition = f"COALESCE(datatype(?value) != {_term(value)}, true)"
+        if value.value == RDF + "langString":
+            # A literal has rdf:langString exactly when it has a language: LANG() says so on every
+            # engine (Virtuoso 7.2 gives a language-tagged literal no datatype at all).
+            condition = 'COALESCE(LANG(?value) = "", true)'
         if value.value in _CASTABLE:
             condition += f" || !COALESCE(isLiteral({_term(value)}(?value)), false)"
         return "", condition
@@ -149,6 +181,32 @@ def _scannable(path: Path) -> bool:
     if path.op in {"zeroOrMore", "zeroOrOne", "oneOrMore"}:
         return False
     return all(_scannable(p) for p in path.parts)
+
+
+def _scan(path: Path, subject: str, obj: str, fresh: Iterator[int]) -> str:
+    """`subject PATH obj` as triple patterns joined by hash: a group pattern of sub-selects.
+
+    pyoxigraph evaluates a sequence path by looking the next step up once per row, and an
+    alternative path through its generic path code; with both ends unbound (a run over every
+    focus node) it is cheaper to read each predicate once and join by hash (`kh:serviceId/
+    ^kh:licenseServiceId`: 0.8 → 0.1 s at 50k services; six alternatives: 0.5 → 0.35 s). The
+    same pairs: a sequence is the join of its steps on fresh variables, an alternative the union
+    of its branches (a path's multiplicities never matter here: every count is DISTINCT). Only
+    for paths `_scannable` accepts.
+    """
+    if path.op == "iri":
+        return f"{subject} {path.iri} {obj} ."
+    if path.op == "inverse":
+        return _scan(path.parts[0], obj, subject, fresh)
+    if path.op == "alternative":
+        return " UNION ".join(f"{{ {_scan(p, subject, obj, fresh)} }}" for p in path.parts)
+    if path.op != "sequence":
+        raise AssertionError(f"a {path.op} path is not scannable")
+    ends = [subject, *(f"?__step{next(fresh)}" for _ in path.parts[1:]), obj]
+    return " ".join(
+        f"{{ SELECT {a} {b} WHERE {{ {_scan(p, a, b, fresh)} }} }}"
+        for p, a, b in zip(path.parts, ends, ends[1:], strict=False)
+    )
 
 
 def _select(head: str, where: str, tail: str = "") -> str:
@@ -194,7 +252,7 @@ def compile_constraint(
             return query(
                 _select(
                     "?this ?value",
-                    f"{focus}\n{values}\nFILTER (!sameTerm(?value, {_term(constraint.value)}))",
+                    f"{focus}\n{values}\nFILTER (!({_same_term('value', constraint.value)}))",
                 ),
                 True,
             )
@@ -205,7 +263,7 @@ def compile_constraint(
         return query(_select("?this", where), False)
     if param == "in":
         members = in_lists(constraint.value)
-        allowed = " || ".join(f"sameTerm(?value, {_term(m)})" for m in members) or "false"
+        allowed = " || ".join(f"({_same_term('value', m)})" for m in members) or "false"
         return query(_select("?this ?value", f"{focus}\n{values}\nFILTER (!({allowed}))"), True)
     pattern, condition = _value_condition(constraint, subclasses)
     where = f"{focus}\n{values}\n{pattern}\nFILTER ({condition})"
@@ -226,28 +284,35 @@ _TOKENS = re.compile(
 
 
 def _restrict_optionals(body: str, scope: str) -> str:
-    """`scope` (VALUES ?this {…}) put first in every top-level OPTIONAL group that names ?this.
+    """`scope` (VALUES ?this {…}) put first in every top-level OPTIONAL group and UNION branch
+    that names ?this.
 
     pyoxigraph evaluates such a group (one with two patterns on ?this) once for the whole store
     and joins it by hash, even when only 50 focus nodes are asked for: 6.5 s instead of 4 ms at
-    50k services. The rewrite keeps the results: the focus pattern before the OPTIONAL binds
-    ?this to one of these nodes in every row, so no other value of ?this could join. Nested
-    groups are left alone (a UNION branch or subquery need not have ?this bound).
+    50k services (1.5 s instead of 6 ms for the three branches of ElectronicAllStagesShape). The
+    rewrite keeps the results: the focus pattern before the group binds ?this to one of these
+    nodes (each listed once) in every row, so no other value of ?this could join. Sub-selects
+    and groups nested deeper are left alone.
     """
+    code = _TOKENS.sub(_blank, body)
     out: list[str] = []
-    depth, last, opened = 0, 0, None
+    depth, last, opened, optional = 0, 0, None, False
     for match in _TOKENS.finditer(body):
         token = match.group(0)
-        if token.upper().startswith("OPTIONAL") and token.endswith("{"):
+        if token.endswith("{") and (token == "{" or token.upper().startswith("OPTIONAL")):
             if depth == 0:
-                opened = match.end()
-            depth += 1
-        elif token == "{":
+                opened, optional = match.end(), token != "{"
             depth += 1
         elif token == "}":
             depth -= 1
             if depth == 0 and opened is not None:
-                if re.search(r"[?$]this\b", _TOKENS.sub(_keep_code, body[opened : match.start()])):
+                inner = _TOKENS.sub(_keep_code, body[opened : match.start()])
+                branch = re.search(r"\bUNION\s*$", code[: opened - 1], re.I) or re.match(
+                    r"\s*UNION\b", code[match.end() :], re.I
+                )
+                if (optional or (branch and not re.match(r"\s*SELECT\b", inner, re.I))) and re.search(
+                    r"[?$]this\b", inner
+                ):
                     out.append(body[last:opened] + f" {scope} ")
                     last = opened
                 opened = None
@@ -391,24 +456,168 @@ def _hashable(group: str) -> bool:
 
 
 def hash_optionals(body: str) -> str:
-    """Each top-level OPTIONAL group that _hashable allows, read once as a sub-select.
+    """Each OPTIONAL group that _hashable allows, read once as a sub-select.
 
     Over every focus node pyoxigraph looks an OPTIONAL group up once per row of what precedes
     it (tens of thousands of look-ups); a sub-select is evaluated once and joined by hash:
-    3× faster at 50k services for `OPTIONAL { $this kh:inPersonReason ?reason }`.
+    3× faster at 50k services for `OPTIONAL { $this kh:inPersonReason ?reason }`, 10× for the
+    three OPTIONALs in the UNION branches of ElectronicAllStagesShape. Such a group holds no
+    group of its own, so no two of them overlap.
     """
     code = _TOKENS.sub(_blank, body)
     pairs = _braces(body)
-    out, last, group_end = [], 0, -1
+    out, last = [], 0
     for start, end in sorted(pairs.items()):
-        if start < group_end:
-            continue  # nested in a group already looked at
-        group_end = end
         group = body[start + 1 : end]
         if re.search(r"\bOPTIONAL\s*$", code[:start], re.I) and _hashable(group):
             out.append(body[last : start + 1] + f" {{ SELECT * WHERE {{ {group} }} }} ")
             last = end
     out.append(body[last:])
+    return "".join(out)
+
+
+_TRIPLE_TOKEN = re.compile(
+    r"""\s*(?P<token>[?$]\w+|<[^<>"{}|^`\\\x00-\x20]*>"""
+    r"""|(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')(?:@[A-Za-z]+(?:-[A-Za-z0-9]+)*|\^\^(?:<[^<>]*>"""
+    r"""|(?:[A-Za-z][\w.-]*)?:(?:[\w.-]*[\w-])?))?"""
+    r"""|[+-]?(?:\d*\.\d+|\d+)(?:[eE][+-]?\d+)?"""
+    r"""|(?:[A-Za-z][\w.-]*)?:(?:[\w.-]*[\w-])?|(?:a|true|false)(?![\w:-])|[.;,])"""
+)
+# Keywords, not the local part of a prefixed name (`kh:Service` is no SERVICE).
+_STRUCTURE = re.compile(
+    r"(?<![\w:.-])(?:OPTIONAL|UNION|MINUS|GRAPH|FILTER|BIND|SELECT|DISTINCT|REDUCED|WHERE|AS|GROUP|BY"
+    r"|HAVING|ORDER|ASC|DESC|LIMIT|OFFSET)(?![\w:-])|\*",
+    re.I,
+)
+_UNSPLITTABLE = re.compile(r"(?<![\w:.-])(?:EXISTS|SERVICE|VALUES)(?![\w:-])", re.I)
+
+
+def _triples(run: str) -> list[tuple[str, str, str]] | None:
+    """The triple patterns of a triples block (`;` and `,` expanded), or None if it is anything
+    else: a variable or a path as predicate, a blank node, a collection, an incomplete triple."""
+    tokens, position = [], 0
+    while position < len(run):
+        if not run[position:].strip():
+            break
+        match = _TRIPLE_TOKEN.match(run, position)
+        if not match:
+            return None
+        tokens.append(match.group("token"))
+        position = match.end()
+    triples: list[tuple[str, str, str]] = []
+    subject = predicate = ""
+    state = 0  # 0 subject, 1 predicate, 2 object, 3 after an object
+    for token in tokens:
+        if token == ".":
+            if state not in (0, 3) and not (state == 1 and predicate):
+                return None
+            state = 0
+        elif token in {";", ","}:
+            if state != 3:
+                return None
+            state = 1 if token == ";" else 2
+        elif state == 0:
+            subject, predicate, state = token, "", 1
+        elif state == 1:
+            if token[0] in "?$\"'" or token[0].isdigit():
+                return None
+            predicate, state = token, 2
+        elif state == 2:
+            triples.append((subject, predicate, token))
+            state = 3
+        else:
+            return None
+    return triples if state in (0, 3) else None
+
+
+def hash_triples(body: str) -> str:
+    """In every group with two join operands or more, each triple pattern read as a sub-select.
+
+    pyoxigraph joins the triple patterns of a basic graph pattern by looking each next one up
+    once per row; over every focus node (a run over the whole store) that is tens of thousands
+    of look-ups, where reading each pattern once and joining by hash is 5–10× cheaper
+    (`$this kh:declaredInterAgency false . ?value kh:inquiryOf $this ; rdf:type kh:ProcessInquiry`:
+    0.87 → 0.13 s at 50k services). A basic graph pattern is the join of its triple patterns, and
+    a `SELECT *` sub-select of one triple pattern is that pattern: the same solutions, in place
+    (a BIND still extends what precedes it). Triples blocks that are not plain (a path, a variable
+    predicate, a blank node) are left as written, and so is any query with EXISTS, SERVICE or VALUES.
+    """
+    if _UNSPLITTABLE.search(_TOKENS.sub(_blank, body)):
+        return body
+    code = _TOKENS.sub(_blank, body)
+    uncommented = _TOKENS.sub(lambda m: " " * len(m.group(0)) if m.group(0)[0] == "#" else m.group(0), body)
+    pairs = _braces(body)
+    groups = [(-1, len(body)), *sorted(pairs.items())]
+    edits: list[tuple[int, int, list[tuple[str, str, str]], dict[str, list[str]]]] = []
+    for start, end in groups:
+        children = [(a, b) for a, b in pairs.items() if start < a < end]
+        direct = [(a, b) for a, b in children if not any(c < a and b < d for c, d in children)]
+        cut = list(code[start + 1 : end])
+        for a, b in direct:
+            cut[a - start - 1 : b - start] = "\x00" * (b - a + 1)
+        text = _blank_parentheses("".join(cut))
+        runs: list[tuple[int, int, list[tuple[str, str, str]]]] = []
+        offset = start + 1
+        allowed = _equalities("".join(cut), uncommented[offset:end])
+        for piece in re.finditer(r"[^\x00]+", _STRUCTURE.sub(lambda m: "\x00" * len(m.group(0)), text)):
+            found = _triples(uncommented[offset + piece.start() : offset + piece.end()])
+            if found:
+                runs.append((offset + piece.start(), offset + piece.end(), found))
+        plain = sum(len(found) for _, _, found in runs)
+        # A lone triple pattern is read on its own too when it is joined with groups (a UNION,
+        # a sub-select) and no FILTER of the group could be pushed into it.
+        joined = any(not re.search(r"(?:OPTIONAL|MINUS)\s*$", code[:a], re.I) for a, _ in direct)
+        alone = plain == 1 and joined and not re.search(r"(?<![\w:.-])FILTER(?![\w:-])", text, re.I)
+        restricted = any(o in allowed for _, _, found in runs for _, _, o in found)
+        if plain >= 2 or alone or restricted:
+            edits += [(a, b, found, allowed) for a, b, found in runs]
+    for a, b, found, allowed in sorted(edits, reverse=True, key=lambda e: e[0]):
+        split = " ".join(
+            f"{{ SELECT * WHERE {{ {_values_of(o, allowed)}{s} {p} {o} . }} }}" for s, p, o in found
+        )
+        body = body[:a] + f" {split} " + body[b:]
+    return body
+
+
+_EQUALITY = re.compile(r"\s*([?$]\w+)\s*=\s*(<[^<>\s]*>|(?:[A-Za-z][\w.-]*)?:(?:[\w.-]*[\w-])?)\s*")
+
+
+def _equalities(code: str, text: str) -> dict[str, list[str]]:
+    """Variable → IRIs, for each FILTER of the group that is `?v = <a> || ?v = <b> …` alone.
+
+    `code` is the group's own text with nested groups, strings and comments blanked, `text` the
+    same span as written. Such a FILTER keeps exactly the rows whose ?v is one of these IRIs (`=`
+    between IRIs is sameTerm; with a literal it is false or an error), so the triple pattern that
+    binds ?v may be read for these values only (a VALUES in its sub-select): the same rows, and a
+    look-up by object instead of a scan (`?this rdf:type ?class . FILTER (?class = kh:Service)`:
+    0.17 → 0.02 s at 50k services).
+    """
+    found: dict[str, list[str]] = {}
+    for head in re.finditer(r"(?<![\w:.-])FILTER\s*\(", code, re.I):
+        depth, index = 1, head.end()
+        while depth and index < len(code):
+            depth += {"(": 1, ")": -1}.get(code[index], 0)
+            index += 1
+        parts = [_EQUALITY.fullmatch(p) for p in text[head.end() : index - 1].split("||")]
+        matches = [m for m in parts if m is not None]
+        if matches and len(matches) == len(parts) and len({m.group(1) for m in matches}) == 1:
+            found.setdefault(matches[0].group(1), [m.group(2) for m in matches])
+    return found
+
+
+def _values_of(variable: str, allowed: dict[str, list[str]]) -> str:
+    return f"VALUES {variable} {{ {' '.join(allowed[variable])} }} " if variable in allowed else ""
+
+
+def _blank_parentheses(code: str) -> str:
+    """Every parenthesised span (an expression, a projection, a collection) replaced by a NUL run."""
+    out, depth = [], 0
+    for char in code:
+        if char == "(":
+            depth += 1
+        out.append("\x00" if depth else char)
+        if char == ")" and depth:
+            depth -= 1
     return "".join(out)
 
 
@@ -452,6 +661,7 @@ def compile_sparql(
     # $this first: the only variable the target adds is ?this, so its FILTERs and OPTIONALs see
     # the same rows.
     body = match.group("body")
+    branch: tuple[str, str, str, str] | None = None
     if scope is not None:
         where = f"{focus}\n{_restrict_optionals(body, scope)}{binds}"
     elif uses_date:  # a subquery would hide $validationDate from pyoxigraph's substitution
@@ -460,7 +670,9 @@ def compile_sparql(
         # Over every focus node the WHERE group is a subquery of its own (with $this unbound,
         # as SHACL defines it): pyoxigraph evaluates it once and joins it with the target by
         # hash, 1.5–3× faster at 50k services than one lookup per focus node.
-        where = f"{focus}\n{{ SELECT * WHERE {{\n{hash_optionals(body)}{binds}\n}} }}"
+        group = f"{hash_triples(hash_optionals(body))}{binds}"
+        where = f"{focus}\n{{ SELECT * WHERE {{\n{group}\n}} }}"
+        branch = (prologue + match.group("prologue"), focus, head, group)
     full = prologue + match.group("prologue") + _select(head, where)
     messages = constraint.messages or shape.messages
     return CompiledQuery(
@@ -471,7 +683,46 @@ def compile_sparql(
         "path" in projected,
         messages,
         uses_date,
+        branch=branch,
     )
+
+
+def merge_by_target(queries: Sequence[CompiledQuery]) -> list[CompiledQuery]:
+    """The queries of a run over every focus node that can be, one query per target.
+
+    Such a query (SHACL-SPARQL, or Core constraints that no missing value violates) joins its
+    shape's target (a DISTINCT scan of the class closure, 0.07 s at 50k services) with a group
+    that pyoxigraph evaluates on its own; the queries with the same target share one scan: the
+    target joined with the UNION of their groups, each tagged with ?__query (its index in
+    `parts`). The same rows, part by part. Core groups use full IRIs: they go with any prologue.
+    """
+    prologues: dict[str, str] = {}  # a target → the prologue of its first query that has one
+    for query in queries:
+        if query.branch is not None and query.branch[0]:
+            prologues.setdefault(query.branch[1], query.branch[0])
+    groups: dict[tuple[str, str], list[int]] = {}
+    for index, query in enumerate(queries):
+        if query.branch is not None:
+            prologue, focus = query.branch[0], query.branch[1]
+            groups.setdefault((prologue or prologues.get(focus, ""), focus), []).append(index)
+    merged: dict[int, CompiledQuery] = {}
+    dropped: set[int] = set()
+    for (prologue, focus), members in groups.items():
+        if len(members) < 2:
+            continue
+        parts = tuple(queries[i] for i in members)
+        union = "\nUNION\n".join(
+            f'{{ {{ SELECT {q.branch[2]} WHERE {{\n{q.branch[3]}\n}} }} BIND ("{n}" AS ?__query) }}'
+            for n, q in enumerate(parts)
+            if q.branch is not None
+        )
+        text = prologue + _select("?this ?value ?path ?__component ?__query", f"{focus}\n{{\n{union}\n}}")
+        first = parts[0]
+        merged[members[0]] = CompiledQuery(
+            first.shape, first.component, text, True, True, first.messages, parts=parts
+        )
+        dropped.update(members[1:])
+    return [merged.get(i, q) for i, q in enumerate(queries) if i not in dropped]
 
 
 def _mergeable(constraint: Constraint) -> bool:
@@ -501,6 +752,7 @@ def compile_merged(
     (a for-loop join: 10–20× slower on 50k services).
     """
     hashed = hashed and (shape.path is None or _scannable(shape.path))
+    fresh = itertools.count()
     path = shape.path.sparql() if shape.path else None
     inner: list[str] = []  # patterns that need ?value bound
     outer: list[str] = []  # patterns on ?this alone
@@ -518,6 +770,7 @@ def compile_merged(
         elif param == "maxCount":
             other = f"?this {path} ?__other{index} ."
             if hashed:
+                other = _scan(shape.path, "?this", f"?__other{index}", fresh)
                 other = f"{{ SELECT ?this ?__other{index} WHERE {{ {other} }} }}"
             inner.append(f"OPTIONAL {{ {other} FILTER (!sameTerm(?__other{index}, ?value)) }}")
             condition = f"BOUND(?__other{index})"
@@ -528,10 +781,10 @@ def compile_merged(
             outer.append(f"OPTIONAL {{ {probe} }}")
             condition = f"!BOUND(?__has{index})"
         elif param == "hasValue":
-            condition = f"!sameTerm(?value, {_term(constraint.value)})"
+            condition = f"!({_same_term('value', constraint.value)})"
         elif param == "in":
             allowed = (
-                " || ".join(f"sameTerm(?value, {_term(m)})" for m in in_lists(constraint.value)) or "false"
+                " || ".join(f"({_same_term('value', m)})" for m in in_lists(constraint.value)) or "false"
             )
             condition = f"BOUND(?value) && !({allowed})"
         else:
@@ -544,7 +797,20 @@ def compile_merged(
     if path:
         read = f"?this {path} ?value ."
         if hashed:
-            read = f"{{ SELECT ?this ?value WHERE {{ {read} }} }}"
+            read = f"{{ SELECT ?this ?value WHERE {{ {_scan(shape.path, '?this', '?value', fresh)} }} }}"
+        if hashed and [c.param for c in constraints] == ["minCount"] and not outer:
+            # Only "no value at all": the focus nodes minus those with a value, one hash
+            # anti-join (cheaper in pyoxigraph than OPTIONAL + !BOUND; the same nodes).
+            where = f'{focus}\nMINUS {{ {read} }}\nBIND ("0" AS ?__component)'
+            return CompiledQuery(
+                shape,
+                tagged[0][0],
+                _select("?this ?__component", where),
+                True,
+                False,
+                shape.messages,
+                tagged=tuple(tagged),
+            )
         values = f"OPTIONAL {{\n  {read}\n  " + "\n  ".join(inner) + "\n}"
     else:
         values = "BIND (?this AS ?value)\n" + "\n".join(inner)
@@ -556,6 +822,18 @@ def compile_merged(
         + "\n  || ".join(branches)
         + "\n)"
     )
+    branch = None
+    if hashed and path and not outer and all(c.param != "minCount" for c in constraints):
+        # No violation needs a missing value: the violations can be found among the value
+        # pairs alone, and joined with the target afterwards (see merge_by_target).
+        group = (
+            f"{read}\n"
+            + "".join(f"{i}\n" for i in inner)
+            + f"VALUES ?__component {{ {tags} }}\nFILTER (\n  "
+            + "\n  || ".join(branches)
+            + "\n)"
+        )
+        branch = ("", focus, "?this ?__component ?value", group)
     return CompiledQuery(
         shape,
         tagged[0][0],
@@ -564,6 +842,7 @@ def compile_merged(
         False,
         shape.messages,
         tagged=tuple(tagged),
+        branch=branch,
     )
 
 
@@ -573,15 +852,19 @@ def compile_shape(
     in_lists: Callable[[Node], list[Node]],
     scope: Sequence[NamedNode] | None = None,
     day: Literal | None = None,
+    focus_nodes: bool = False,
 ) -> list[CompiledQuery]:
-    """Every query of one shape; `scope` restricts the focus nodes to those listed; `day` is the
-    validation date written into the queries (else left for the caller to bind)."""
+    """Every query of one shape; `scope` restricts the focus nodes to those listed (with
+    `focus_nodes`, it lists focus nodes of the shape, see focus_query); `day` is the validation
+    date written into the queries (else left for the caller to bind)."""
     target = target_pattern(shape, subclasses, bound=scope is not None)
     if target is None:
         return []
     scoped = _values("this", scope) if scope is not None else None
     if scoped is None:  # each focus node once (a service has several types of the closure)
         focus = f"{{ SELECT DISTINCT ?this WHERE {{ {target} }} }}"
+    elif focus_nodes:
+        focus = scoped
     else:
         focus = f"{scoped}\nFILTER EXISTS {{ {target} }}"
     merged = [c for c in shape.constraints if _mergeable(c)]
@@ -597,4 +880,24 @@ def compile_shape(
     return queries
 
 
-__all__ = ["CompiledQuery", "Literal", "compile_shape", "target_pattern"]
+def focus_query(shape: Shape, subclasses: Subclasses, scope: Sequence[NamedNode]) -> str | None:
+    """The SELECT of the scope's nodes that are focus nodes of the shape (None: it has no target).
+
+    A scoped run asks it once per distinct target and then gives each shape only its own focus
+    nodes: a shape's queries no longer test the target for every node of the scope (a ministry's
+    scope holds its inquiries, evidence and delegations too, most of them no card).
+    """
+    target = target_pattern(shape, subclasses, bound=True)
+    if target is None:
+        return None
+    return _select("?this", f"{_values('this', scope)}\nFILTER EXISTS {{ {target} }}")
+
+
+__all__ = [
+    "CompiledQuery",
+    "Literal",
+    "compile_shape",
+    "focus_query",
+    "merge_by_target",
+    "target_pattern",
+]

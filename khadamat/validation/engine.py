@@ -21,7 +21,13 @@ from pyoxigraph import Literal, NamedNode
 from khadamat.namespaces import RDFS, SH, XSD
 from khadamat.resources import data_files
 from khadamat.store import Store, Term
-from khadamat.validation.compiler import DATE_VARIABLE, CompiledQuery, compile_shape
+from khadamat.validation.compiler import (
+    DATE_VARIABLE,
+    CompiledQuery,
+    compile_shape,
+    focus_query,
+    merge_by_target,
+)
 from khadamat.validation.graph import Node, TripleIndex
 from khadamat.validation.paths import Path
 from khadamat.validation.shapes import Shape, read_shapes
@@ -102,9 +108,27 @@ class Validator:
     def compile(
         self, scope: Sequence[NamedNode] | None = None, day: Literal | None = None
     ) -> list[CompiledQuery]:
+        """Every query of every shape, one by one (Validator.run merges them by target).
+
+        With a scope, each shape is compiled for the scope's nodes that are its focus nodes,
+        asked once per distinct target (compiler.focus_query); a shape with none has no query.
+        """
         queries: list[CompiledQuery] = []
+        if scope is None:
+            for shape in self.shapes:
+                queries.extend(compile_shape(shape, self.subclasses, self.in_list, None, day))
+            return queries
+        focus: dict[str, list[NamedNode]] = {}  # a target's focus nodes in the scope, asked once
         for shape in self.shapes:
-            queries.extend(compile_shape(shape, self.subclasses, self.in_list, scope, day))
+            text = focus_query(shape, self.subclasses, scope) if scope else None
+            if text is None:
+                continue
+            if text not in focus:
+                focus[text] = [r["this"] for r in self.store.select(text) if isinstance(r["this"], NamedNode)]
+            if focus[text]:
+                queries.extend(
+                    compile_shape(shape, self.subclasses, self.in_list, focus[text], day, focus_nodes=True)
+                )
         return queries
 
     def run(self, scope: Sequence[NamedNode] | None = None, on_date: dt.date | None = None) -> list[Finding]:
@@ -117,15 +141,21 @@ class Validator:
             # then kept for the scope: the same findings, since a scope only limits focus nodes.
             keep, scope = set(scope), None
         queries = self.compile(scope, day)
+        if scope is None:
+            queries = merge_by_target(queries)
 
         def rows(query: CompiledQuery) -> list[dict[str, Term]]:
             return self.store.select(query.text, {DATE_VARIABLE: day} if query.uses_date else None)
 
         # The queries are independent and pyoxigraph releases the GIL while it evaluates them:
         # every core is kept busy. Results are read in query order (stable output).
-        # SHACL-SPARQL queries (the joins, the slowest) start first so that no core idles at the end.
+        # The slowest start first so that no core idles at the end: the queries merged by target
+        # (several shapes each), then SHACL-SPARQL queries (the joins), then the rest.
         workers = min(_WORKERS, len(queries))
-        order = sorted(range(len(queries)), key=lambda i: queries[i].component != _SPARQL_COMPONENT)
+        order = sorted(
+            range(len(queries)),
+            key=lambda i: (-len(queries[i].parts), queries[i].component != _SPARQL_COMPONENT),
+        )
         with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
             done = dict(zip(order, pool.map(rows, [queries[i] for i in order]), strict=True))
         results = [done[i] for i in range(len(queries))]
@@ -137,6 +167,8 @@ class Validator:
         return list(findings)
 
     def _finding(self, query: CompiledQuery, row: dict[str, Term]) -> Finding:
+        if query.parts:
+            return self._finding(query.parts[int(row["__query"].value)], row)
         shape = query.shape
         path, path_node = shape.path, shape.path_node
         if query.projects_path and isinstance(row.get("path"), NamedNode):
