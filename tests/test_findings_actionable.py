@@ -118,10 +118,15 @@ def test_the_html_report_links_the_title_to_the_entity_page(
     store: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     html = report(store, capsys, "html")
-    (row,) = [r for r in html.split("<tr") if ITEM in r and RULE in r]
+    # Findings are grouped by agency, then by rule (issue 14): the item's row sits in the rule's
+    # group inside the agency's section, and names the file, sheet and row in their own cells.
+    (section,) = [s for s in html.split('<section class="agency"')[1:] if f'id="agency-{AGENCY}"' in s]
+    assert f"{AGENCY_NAME} ({AGENCY})" in section
+    (group,) = [g for g in section.split('<details class="rule"')[1:] if f">{RULE}</span>" in g]
+    (row,) = [r for r in group.split("<tr") if ITEM in r]
     assert f'<a href="{ITEM}">{TITLE}</a>' in row
-    assert f"services.csv · services · {ROW}" in row
-    assert f"{AGENCY} ({AGENCY_NAME})" in row
+    assert '<td class="ltr">services.csv</td><td class="ltr">services</td>' in row
+    assert f"<td>{ROW}</td>" in row
 
 
 def test_the_turtle_report_carries_them_on_the_validation_result(
