@@ -93,7 +93,11 @@ def measure(engine: str, catalog: Path, folder: Path, connections: int, duration
         result["validate_s"] = khadamat(store, env, "validate", "--date", DATE, "--format", "json")
         result["gaps_s"] = khadamat(store, env, "gaps", "--format", "json")
         result["round_trip_ms"] = round_trip(store, server)
-        timing = browse(store, env, connections, duration)
+        try:
+            timing = browse(store, env, connections, duration)
+        except Exception as exc:  # the figures above stand; the browse step says why it has none
+            result["browse_error"] = f"{type(exc).__name__}: {exc}"[:300]
+            return result
         result["browse_p50_ms"] = timing.get("p50_ms")
         result["browse_p99_ms"] = timing.get("p99_ms")
         result["browse_rps"] = timing.get("rps")
