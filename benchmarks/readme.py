@@ -112,6 +112,8 @@ def _why(part: str, report: dict[str, Any], rows: list[dict[str, Any]]) -> list[
     """For a part that missed a target, where its time went at the largest size that missed:
     the validation's shape-by-shape profile, the load's phases. Other parts say it in their rows
     (the browse mix is also measured with its cache off)."""
+    if part == "engines":
+        return _engines_not_measured(report)
     missed = [int(line["size"]) for line in rows if line["met"] is False and line["size"]]
     if not missed:
         return []
@@ -138,6 +140,18 @@ def _why(part: str, report: dict[str, Any], rows: list[dict[str, Any]]) -> list[
         shown = ", ".join(f"{kind} {seconds:.1f} s" for kind, seconds in spent.items())
         return ["", f"Where the load's time goes at {size:,} services: {shown}."]
     return []
+
+
+def _engines_not_measured(report: dict[str, Any]) -> list[str]:
+    """The engines that gave no figure, or no browse figure, in the run: named with the reason."""
+    notes = []
+    for size, parts in report["sizes"].items():
+        for row in (parts.get("engines") or {}).get("results", []):
+            reason = row.get("skipped") or row.get("browse_error")
+            if reason:
+                what = "was not measured" if row.get("skipped") else "has no browse figure"
+                notes.append(f"{row['engine']} at {int(size):,} services {what}: `{reason}`")
+    return ["", "In this run " + "; ".join(notes) + "."] if notes else []
 
 
 def replace_section(text: str, body: str) -> str:

@@ -260,6 +260,8 @@ def check(report: dict[str, Any], targets: list[dict[str, Any]]) -> list[dict[st
         for size, result in scopes:
             if size is not None and target.get("sizes") and size not in target["sizes"]:
                 continue
+            if part not in DEFAULT_PARTS and not result:
+                continue  # a part run only when asked for, not asked for at this size
             found = list(resolve(result, target["path"])) if "error" not in result else []
             for fields, value in found or [({}, None)]:
                 what = target["what"].format_map(_Fields(fields))

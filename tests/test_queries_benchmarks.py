@@ -205,3 +205,4 @@ def test_engines_and_report_lines_come_from_their_parts() -> None:
     assert "**The same catalog on three engines (issue 10)**" in text
     assert "Where the report's time goes at 50,000 services, each step alone: " in text
     assert "validation (findings) 7.2 s, write html 1.5 s." in text
+    assert "In this run oxigraph at 50,000 services was not measured: `RuntimeError: no binary`." in text
