@@ -15,6 +15,7 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from khadamat.api import sparql_files
+from khadamat.api.card_page import internal_keys
 from khadamat.api.catalog_index import Agency, CatalogIndex, index_of
 from khadamat.api.deps import select
 from khadamat.api.findings import PENDING, report_for
@@ -22,6 +23,7 @@ from khadamat.api.library import query_library, run_library_query  # cached, sha
 from khadamat.api.list_pages import entity_href, listed, query_url, wants_page
 from khadamat.api.lookup import agency_node, describe, describe_graph
 from khadamat.api.pages import templates
+from khadamat.api.readable import rows
 from khadamat.api.respond import negotiated
 from khadamat.api.services import count_for_agency
 from khadamat.api.views import local_name, properties, text
@@ -212,6 +214,18 @@ def _findings_summary(report: dict[str, Any] | str | None) -> dict[str, Any] | s
     }
 
 
+# What the agency page already shows above its details (name, code, kind, place in the tree).
+_SHOWN_ABOVE = {
+    "rdf:type",
+    "skos:prefLabel",
+    "kh:agencyCode",
+    "kh:agencyKind",
+    "kh:affiliateOf",
+    "org:subOrganizationOf",
+    "org:unitOf",
+}
+
+
 async def agency_context(request: Request, node: ox.NamedNode, lang: str, link: Link) -> dict[str, Any]:
     """What agency.html shows: the agency, its missions with their legal basis, its services,
     a summary of its open findings and its gaps. Every list comes from one query or the index."""
@@ -244,4 +258,9 @@ async def agency_context(request: Request, node: ox.NamedNode, lang: str, link: 
         "findings": _findings_summary(await report_for(request, me.code)),
         "validate_href": query_url("/validate", {"agency": me.code}),
         "gaps": await _gaps(request, node.value, link, lang),
+        # Everything else said of the agency (its website, province, county…), loader internals
+        # and the source row left out as on every public page.
+        "other": rows(
+            properties(await describe(request, node)), lang, link, skip=internal_keys() | _SHOWN_ABOVE
+        ),
     }

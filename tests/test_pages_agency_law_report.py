@@ -82,6 +82,12 @@ def test_the_agency_page(browser, site) -> None:
         [("ماده ۱", url + "/id/law/ex-ppl/article/1"), ("قانون حفظ نباتات", url + "/id/law/ex-ppl")],
         [("ماده ۱۰", url + "/id/law/ex-ppl/article/10"), ("قانون حفظ نباتات", url + "/id/law/ex-ppl")],
     ]
+    # What agencies.csv says of it besides its place in the tree: its website, as a link.
+    (row,) = [r for r in sheet("agencies") if r["کد دستگاه"] == "maj-ppo"]
+    details = browser.find_element(By.ID, "details")
+    links = [(a.text, a.get_dom_attribute("href")) for a in details.find_elements(By.TAG_NAME, "a")]
+    assert links == [("ppo.ir", row["پایگاه اینترنتی"])]
+    assert "maj-ppo" not in details.text  # the loader's normalized code is an internal
     # Its services: every row of services.csv whose agency is maj-ppo.
     own = [r for r in sheet("services") if r["کد دستگاه"] == "maj-ppo"]
     services = browser.find_elements(By.CSS_SELECTOR, "#services > ul > li")
