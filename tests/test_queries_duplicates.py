@@ -68,8 +68,12 @@ def test_across_families_on_request(store: OxigraphStore) -> None:
 
 def test_agency_parameter_keeps_pairs_touching_the_branch(store: OxigraphStore) -> None:
     got = rows(store, "dup-near-titles", {"agency": "agency/ORG2"}, cols=COLS)
-    assert got == [(D5, D2, "agency/MIN", 1.0), (D1, D2, "agency/MIN", 1.0), (D14, D15, "agency/ORG2", 1.0),
-                   (D6, D2, "agency/MIN", 0.75)]
+    assert got == [
+        (D5, D2, "agency/MIN", 1.0),
+        (D1, D2, "agency/MIN", 1.0),
+        (D14, D15, "agency/ORG2", 1.0),
+        (D6, D2, "agency/MIN", 0.75),
+    ]
 
 
 def test_same_legal_basis_and_audience_with_similar_titles(store: OxigraphStore) -> None:

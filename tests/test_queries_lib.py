@@ -18,10 +18,17 @@ from khadamat.querylib import QueryError, columns, library, load_spec, resolve, 
 from khadamat.store import OxigraphStore
 
 GAPS = {
-    "gap-missions-without-service", "gap-articles-without-service", "gap-services-without-legal-basis",
-    "gap-without-service-id", "gap-unit-services-without-id", "gap-cards-out-of-date",
-    "gap-electronic-stages", "gap-smart-candidates", "gap-electronic-priorities",
-    "gap-agencies-without-service", "gap-tasks-with-recipients",
+    "gap-missions-without-service",
+    "gap-articles-without-service",
+    "gap-services-without-legal-basis",
+    "gap-without-service-id",
+    "gap-unit-services-without-id",
+    "gap-cards-out-of-date",
+    "gap-electronic-stages",
+    "gap-smart-candidates",
+    "gap-electronic-priorities",
+    "gap-agencies-without-service",
+    "gap-tasks-with-recipients",
 }
 DUPLICATES = {"dup-same-title", "dup-same-basis-audience", "dup-near-titles"}
 
@@ -52,7 +59,10 @@ def test_parameters_follow_grlc_names_types_and_defaults() -> None:
     params = {p.name: p for p in library()["dup-near-titles"].params}
     assert set(params) == {"threshold", "acrossFamilies", "agency"}
     assert (params["threshold"].datatype, params["threshold"].default, params["threshold"].required) == (
-        XSD + "decimal", "0.75", False)
+        XSD + "decimal",
+        "0.75",
+        False,
+    )
     across = params["acrossFamilies"]
     assert across.datatype == XSD + "boolean" and across.default == "false"
     assert params["agency"].kind == "iri" and params["agency"].variable == "__agency_iri"
@@ -97,7 +107,15 @@ def test_parameters_are_projected_only_in_the_top_level() -> None:
 
 def test_columns_are_the_top_level_projection() -> None:
     assert columns(library()["dup-near-titles"]) == [
-        "serviceA", "titleA", "agencyA", "serviceB", "titleB", "agencyB", "commonParent", "reason", "score",
+        "serviceA",
+        "titleA",
+        "agencyA",
+        "serviceB",
+        "titleB",
+        "agencyB",
+        "commonParent",
+        "reason",
+        "score",
     ]
 
 

@@ -69,11 +69,15 @@ def fixture_store(tmp_path: Path, *names: str) -> OxigraphStore:
 def short(value: object) -> object:
     """An IRI under the base without the base, other values as plain Python values."""
     value = plain(value)
-    return value[len(ID):] if isinstance(value, str) and value.startswith(ID) else value
+    return value[len(ID) :] if isinstance(value, str) and value.startswith(ID) else value
 
 
-def rows(store: OxigraphStore, name: str, params: Mapping[str, str] | None = None,
-         cols: tuple[str, ...] | None = None) -> list[tuple[object, ...]]:
+def rows(
+    store: OxigraphStore,
+    name: str,
+    params: Mapping[str, str] | None = None,
+    cols: tuple[str, ...] | None = None,
+) -> list[tuple[object, ...]]:
     """The rows of a library query as tuples of short values, in the query's order."""
     result = run_query(store, resolve(name), params or {})
     if cols is None:

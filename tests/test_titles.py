@@ -62,7 +62,10 @@ def test_different_actions_stay_different(a: str, b: str) -> None:
 
 def test_tokens_are_distinct_in_order_and_drop_function_words() -> None:
     assert title_tokens("صدور معرفی‌نامه به بانک جهت دریافت تسهیلات و تسهیلات") == [
-        "صدور", "معرفینامه", "بانک", "تسهیلات",
+        "صدور",
+        "معرفینامه",
+        "بانک",
+        "تسهیلات",
     ]
 
 
@@ -79,8 +82,11 @@ def test_every_notation_is_the_canonical_prefLabel() -> None:
     for quad in store.quads_for_pattern(None, notation, None):
         if quad.object.value == "-":
             continue  # the dropped words
-        labels = [q.object.value for q in store.quads_for_pattern(quad.subject, pref, None)
-                  if q.object.language == "fa"]
+        labels = [
+            q.object.value
+            for q in store.quads_for_pattern(quad.subject, pref, None)
+            if q.object.language == "fa"
+        ]
         assert labels and quad.object.value == canonical(labels[0]), quad.subject
         checked += 1
     assert checked > 50

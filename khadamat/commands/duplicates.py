@@ -20,7 +20,15 @@ from khadamat.store import OxigraphStore, Term
 
 QUERIES = ("dup-same-title", "dup-same-basis-audience", "dup-near-titles")
 COLUMNS = (
-    "serviceA", "titleA", "agencyA", "serviceB", "titleB", "agencyB", "commonParent", "reason", "score",
+    "serviceA",
+    "titleA",
+    "agencyA",
+    "serviceB",
+    "titleB",
+    "agencyB",
+    "commonParent",
+    "reason",
+    "score",
 )
 
 
@@ -36,15 +44,21 @@ def add_parser(subparsers: argparse._SubParsersAction, parent: argparse.Argument
         ),
     )
     parser.add_argument("--agency", metavar="CODE", help="only pairs with a service of this agency's branch")
-    parser.add_argument("--threshold", type=float, metavar="SCORE",
-                        help="near-duplicate score threshold, 0.5–1 (default: the query's, 0.75)")
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        metavar="SCORE",
+        help="near-duplicate score threshold, 0.5–1 (default: the query's, 0.75)",
+    )
     parser.add_argument("--across-families", action="store_true", help="also pairs of different families")
     add_format_option(parser)
     parser.set_defaults(run=run)
 
 
 def find_duplicates(
-    store: OxigraphStore, agency: str | None = None, threshold: float | None = None,
+    store: OxigraphStore,
+    agency: str | None = None,
+    threshold: float | None = None,
     across_families: bool = False,
 ) -> list[dict[str, Term | str | float]]:
     """The merged rows of the three duplicate queries, best score first."""

@@ -27,7 +27,10 @@ def describe(spec: QuerySpec) -> dict[str, str]:
         for p in spec.params
     ]
     return {
-        "name": spec.name, "title": spec.summary, "tags": ",".join(spec.tags), "parameters": " ".join(params),
+        "name": spec.name,
+        "title": spec.summary,
+        "tags": ",".join(spec.tags),
+        "parameters": " ".join(params),
     }
 
 
