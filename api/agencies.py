@@ -18,7 +18,7 @@ from khadamat.api import sparql_files
 from khadamat.api.card_page import internal_keys
 from khadamat.api.catalog_index import Agency, CatalogIndex, index_of
 from khadamat.api.deps import select
-from khadamat.api.findings import PENDING, report_for
+from khadamat.api.findings import PENDING, page_headers, report_for
 from khadamat.api.library import query_library, run_library_query  # cached, shared with /gaps
 from khadamat.api.list_pages import entity_href, listed, query_url, wants_page
 from khadamat.api.lookup import agency_node, describe, describe_graph
@@ -123,7 +123,7 @@ async def get_agency(request: Request, code: str) -> Response:
         lang = formatting.language(request.query_params.get("lang"), request.headers.get("accept-language"))
         context = await agency_context(request, node, lang, lambda iri: entity_href(request, iri))
         return templates.TemplateResponse(
-            request, "agency.html", context, headers={"Vary": "Accept, Accept-Language"}
+            request, "agency.html", context, headers=page_headers(context["findings"])
         )
     return await negotiated(request, body, triples)
 

@@ -8,7 +8,8 @@ browse p99 low when many readers ask for the same popular cards (benchmarks/benc
 miss costs what the route costs.
 
 Only what is the same for everyone is kept: GET and HEAD of the browse prefixes, from requests
-with no `Authorization` or `Cookie` header, answered 200 without `Set-Cookie`. The key is the
+with no `Authorization` or `Cookie` header, answered 200 without `Set-Cookie` and without
+`Cache-Control: no-store` or `private` (a page whose findings were still pending says so). The key is the
 method, path, query string, `Accept`, `Accept-Language` and `Host` (pages may build absolute
 links from it). Bounds are BrowseLimits (api/config.py): bytes and entries per worker, and the
 largest answer kept. `X-Khadamat-Cache: hit|miss` tells which case it was.
@@ -99,12 +100,21 @@ def _answer(messages: list[Message]) -> tuple[int, tuple[tuple[bytes, bytes], ..
     headers = tuple(
         (name, value) for name, value in messages[0].get("headers", ()) if name.lower() != b"x-khadamat-cache"
     )
-    if any(name.lower() == b"set-cookie" for name, _ in headers):
+    if any(name.lower() == b"set-cookie" or _not_to_keep(name, value) for name, value in headers):
         return None
     if messages[-1].get("more_body", False):
         return None
     body = b"".join(m.get("body", b"") for m in messages[1:])
     return 200, headers, body
+
+
+def _not_to_keep(name: bytes, value: bytes) -> bool:
+    """`Cache-Control: no-store` or `private` (RFC 9111 §5.2.2): an answer the route says is not
+    for keeping — a page made while its findings were still being computed, for one."""
+    if name.lower() != b"cache-control":
+        return False
+    directives = {d.strip().split(b"=", 1)[0].lower() for d in value.split(b",")}
+    return bool(directives & {b"no-store", b"private"})
 
 
 async def _replay(answer: tuple[int, tuple[tuple[bytes, bytes], ...], bytes], send: Send) -> None:

@@ -53,6 +53,16 @@ async def agency_code_of(request: Request, node: ox.NamedNode) -> str | None:
     return agency.code if agency is not None else None
 
 
+def page_headers(findings: object) -> dict[str, str]:
+    """Headers of a page that shows findings. A page made while they are still PENDING tells its
+    reader to reload: it says `Cache-Control: no-store`, so that neither the browse cache
+    (api/browse_cache.py) nor any HTTP cache keeps it for the rest of the store version."""
+    headers = {"Vary": "Accept, Accept-Language"}
+    if findings == PENDING:
+        headers["Cache-Control"] = "no-store"
+    return headers
+
+
 async def report_for(request: Request, code: str) -> dict[str, Any] | str | None:
     """An agency's validation report (JSON), PENDING while it is being made, None when unavailable.
 

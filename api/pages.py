@@ -132,7 +132,7 @@ async def render_page(request: Request, node: ox.NamedNode, base: str, base_path
     """The page of a node in the graph, for a browser."""
     context = await page_context(request, node, base, base_path)
     return templates.TemplateResponse(
-        request, context["template"], context, headers={"Vary": "Accept, Accept-Language"}
+        request, context["template"], context, headers=findings.page_headers(context.get("findings"))
     )
 
 

@@ -20,10 +20,10 @@ from khadamat.api.deps import config_of, settings_of, store_of
 from khadamat.api.negotiation import choose
 from khadamat.api.respond import ApiError
 from khadamat.api.sparql import answers_of
+from khadamat.api.validate import validation_day
 
 from khadamat.accounts import Principal, Role
 from khadamat.formatting import language
-from khadamat.jalali import DateFormatError, parse_date
 
 router = APIRouter(tags=["Reports"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -46,13 +46,6 @@ def _format(request: Request) -> str:
             "این گزارش به صورت JSON، CSV، HTML یا XLSX است",
         )
     return OFFERED[media]
-
-
-def _date(text: str | None, name: str = "date") -> dt.date:
-    try:
-        return parse_date(text) if text else dt.date.today()
-    except DateFormatError as exc:
-        raise ApiError(422, f"{name}: {exc}", f"تاریخ «{text}» خوانا نیست") from exc
 
 
 def _answer(body: bytes, fmt: str, name: str) -> Response:
@@ -84,7 +77,7 @@ async def reports(
 
     if agency and family:
         raise ApiError(422, "give agency or family, not both", "یا دستگاه یا خانواده، نه هر دو")
-    fmt, day = _format(request), _date(date)
+    fmt, day = _format(request), validation_day(date) or dt.date.today()
     reader = language(lang, request.headers.get("accept-language"))
     store = store_of(request)
 
@@ -128,7 +121,7 @@ async def report_diff(
     for side in (older, to):
         if side is not None and not history.is_version_id(side):
             raise ApiError(422, f"{side!r} is not a version id (v000012)", f"«{side}» شناسه نسخه نیست")
-    fmt, day = _format(request), _date(date)
+    fmt, day = _format(request), validation_day(date) or dt.date.today()
     reader = language(lang, request.headers.get("accept-language"))
     store, store_dir = store_of(request), settings_of(request).store_dir
 

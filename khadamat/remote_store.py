@@ -80,7 +80,8 @@ class RemoteSyntaxError(SyntaxError):
     """The server refused the query text (HTTP 400): what the endpoint reports as a syntax error."""
 
 
-def _auth(endpoint: Endpoint) -> httpx.Auth | None:
+def endpoint_auth(endpoint: Endpoint) -> httpx.Auth | None:
+    """The HTTP authentication the endpoint's settings ask for (none without a user)."""
     if not endpoint.user:
         return None
     if endpoint.auth == "digest":
@@ -111,7 +112,7 @@ class SparqlStore:
         self.max_bytes = max_bytes
         self.reference_graphs_changed = False
         self._client = client or httpx.Client(
-            auth=_auth(endpoint),
+            auth=endpoint_auth(endpoint),
             headers={"User-Agent": f"khadamat/{__version__}"},
             timeout=timeout,
             follow_redirects=False,

@@ -28,6 +28,7 @@ from pathlib import Path
 import httpx
 
 from khadamat.config import Endpoint
+from khadamat.remote_store import endpoint_auth
 
 ROOT = Path(__file__).resolve().parents[1]
 OXIGRAPH = Path(sys.executable).parent / "oxigraph"
@@ -65,7 +66,7 @@ class Server:
 
     def clear(self) -> None:
         """Drop every graph Khadamat may have written (between tests on one server)."""
-        auth = _auth(self.endpoint)
+        auth = endpoint_auth(self.endpoint)
         response = httpx.post(
             self.endpoint.update_url, data={"update": "DROP SILENT ALL"}, auth=auth, timeout=120
         )
@@ -85,14 +86,6 @@ class Server:
 
 def _virtuoso_system_graph(iri: str) -> bool:
     return iri.startswith(("http://www.openlinksw.com/", "http://localhost:", "http://www.w3.org/"))
-
-
-def _auth(endpoint: Endpoint) -> httpx.Auth | None:
-    if not endpoint.user:
-        return None
-    if endpoint.auth == "digest":
-        return httpx.DigestAuth(endpoint.user, endpoint.password or "")
-    return httpx.BasicAuth(endpoint.user, endpoint.password or "")
 
 
 def free_port() -> int:

@@ -83,6 +83,17 @@ def titles_with(client: httpx.Client, text: str) -> int:
     return answer.json()["total"]
 
 
+def load_beside(folder: Path, store: Path) -> None:
+    """`khadamat load FOLDER` in its own process, as an operator runs it beside a live server."""
+    loaded = subprocess.run(
+        [sys.executable, "-m", "khadamat", "load", str(folder), "--store", str(store), "-q"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert loaded.returncode == 0, loaded.stderr
+
+
 def sparql_count(client: httpx.Client, text: str) -> int:
     """How many titles hold `text`, asked of /sparql (answered by a query worker process)."""
     query = (

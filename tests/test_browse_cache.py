@@ -4,15 +4,13 @@ is seen at once (a new generation starts an empty cache), and the bounds hold.""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 from khadamat.api.testing import live_server
 
 from tests.security.store_support import copy_store
-from tests.submission_support import agency_submission, running_server, titles_with
+from tests.submission_support import agency_submission, load_beside, running_server, titles_with
 
 CARD = "/services/14230200300"  # a service of maj-ppo in examples/catalog
 TURTLE = {"Accept": "text/turtle"}
@@ -53,13 +51,7 @@ def test_a_load_beside_the_server_is_seen_through_the_cache(template: Path, tmp_
     with running_server(store) as server, httpx.Client(base_url=server.url, timeout=30) as client:
         assert titles_with(client, "کش‌تازه") == 0
         assert titles_with(client, "کش‌تازه") == 0  # the second time from the cache
-        loaded = subprocess.run(
-            [sys.executable, "-m", "khadamat", "load", str(folder), "--store", str(store), "-q"],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert loaded.returncode == 0, loaded.stderr
+        load_beside(folder, store)
         assert titles_with(client, "کش‌تازه") == 1
 
 
@@ -73,3 +65,33 @@ def test_the_bounds_hold(template: Path) -> None:
     with live_server(template, env=off) as url, httpx.Client(base_url=url, timeout=30) as client:
         client.get(CARD)
         assert "x-khadamat-cache" not in client.get(CARD).headers
+
+
+def test_an_answer_its_route_marks_no_store_is_not_kept() -> None:
+    """The middleware alone, on a two-route app: a page made while its findings were pending
+    says `Cache-Control: no-store` (api/findings.py page_headers) and must be computed again."""
+    from types import SimpleNamespace
+
+    from khadamat.api.browse_cache import BrowseCache
+    from khadamat.api.config import BrowseLimits
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
+
+    served = {"/services/kept": 0, "/services/pending": 0}
+
+    def answer(request) -> PlainTextResponse:
+        served[request.url.path] += 1
+        private = {"Cache-Control": "no-store"} if request.url.path.endswith("pending") else {}
+        return PlainTextResponse(f"answer {served[request.url.path]}", headers=private)
+
+    app = Starlette(routes=[Route(path, answer) for path in served])
+    app.state.store, app.state.live = SimpleNamespace(generation="g1"), None
+    app.add_middleware(BrowseCache, prefixes=("/services",), limits=BrowseLimits())
+    with TestClient(app) as client:
+        assert [client.get("/services/kept").text for _ in range(3)] == ["answer 1"] * 3
+        pending = [client.get("/services/pending") for _ in range(3)]
+    assert [r.text for r in pending] == ["answer 1", "answer 2", "answer 3"]
+    assert {r.headers["x-khadamat-cache"] for r in pending} == {"miss"}
+    assert served == {"/services/kept": 1, "/services/pending": 3}

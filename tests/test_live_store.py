@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import random
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -30,6 +28,7 @@ from tests.submission_support import (
     agency_submission,
     bearer,
     kill,
+    load_beside,
     make_tokens,
     on_every_worker,
     running_server,
@@ -117,13 +116,7 @@ def test_a_load_beside_a_running_server_is_seen_by_every_worker(template: Path, 
     with running_server(store, workers=2) as server:
         with httpx.Client(base_url=server.url, timeout=30) as client:
             assert titles_with(client, "خط‌فرمان") == 0
-        loaded = subprocess.run(
-            [sys.executable, "-m", "khadamat", "load", str(folder), "--store", str(store), "-q"],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert loaded.returncode == 0, loaded.stderr
+        load_beside(folder, store)
 
         def sees_it(client: httpx.Client) -> None:
             assert titles_with(client, "خط‌فرمان") == 1
