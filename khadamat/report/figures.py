@@ -189,7 +189,9 @@ def findings_of(store: Store, on_date: dt.date, agency: str | None) -> list[Any]
     """Every finding of the shapes on the date (one agency and all below it when given)."""
     from khadamat.validation import validate
 
-    return validate(store, agency=agency, with_affiliates=agency is not None, on_date=on_date).findings
+    return validate(
+        store, agency=agency, with_affiliates=agency is not None, on_date=on_date, details_of="agency"
+    ).findings
 
 
 def _severity_counts(findings: Iterable[Any]) -> dict[str, int]:
