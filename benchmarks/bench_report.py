@@ -49,8 +49,8 @@ def steps(store: OxigraphStore, day: dt.date) -> dict[str, float]:
         ("report-figures.rq (national)", lambda: fig.figure_rows(store, "national", day, None)),
         ("report-provinces.rq", lambda: fig.province_rows(store, None)),
         ("validation (findings)", lambda: fig.findings_of(store, day, None)),
-        ("duplicate queries", lambda: fig.duplicate_pairs(store, None)),
-        ("gap queries", lambda: fig.gap_counts(store, day, None)),
+        ("duplicate queries", lambda: fig.duplicate_pairs(store, fig.duplicate_answers(store, None))),
+        ("gap queries", lambda: fig.gap_counts(store, *fig.gap_answers(store, day, None))),
     ):
         out[name] = round(_timed(work)[0], 3)
     data = evaluate(store, day).data

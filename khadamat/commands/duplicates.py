@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from khadamat.commands.query import add_format_option, for_display
 from khadamat.output import plain, render
@@ -62,17 +62,33 @@ def find_duplicates(
     across_families: bool = False,
 ) -> list[dict[str, Term | str | float]]:
     """The merged rows of the three duplicate queries, best score first."""
+    return merged_duplicates(
+        duplicate_rows(store, name, agency, threshold, across_families) for name in QUERIES
+    )
+
+
+def merged_duplicates(answers: Iterable[list[dict[str, Term]]]) -> list[dict[str, Term | str | float]]:
+    """The rows of the duplicate queries (in QUERIES order) merged per pair, best score first.
+
+    Apart from `find_duplicates` so that a caller can run the queries side by side (the evaluation
+    report passes an executor's `map` of `duplicate_rows`)."""
     merged: dict[tuple[str, str], dict[str, object]] = {}
-    for name in QUERIES:
-        spec = resolve(name)
-        params = {"acrossFamilies": "true" if across_families else "false"}
-        if agency:
-            params["agency"] = store.minter.agency(agency).value
-        if threshold is not None and name == "dup-near-titles":
-            params["threshold"] = str(threshold)
-        for row in run_query(store, spec, params):
+    for rows in answers:
+        for row in rows:
             merge(merged, row)
     return sorted(merged.values(), key=lambda r: (-float(r["score"]), str(plain(r["serviceA"]))))
+
+
+def duplicate_rows(
+    store: OxigraphStore, name: str, agency: str | None, threshold: float | None, across_families: bool
+) -> list[dict[str, Term]]:
+    """The rows of one duplicate query of the library."""
+    params = {"acrossFamilies": "true" if across_families else "false"}
+    if agency:
+        params["agency"] = store.minter.agency(agency).value
+    if threshold is not None and name == "dup-near-titles":
+        params["threshold"] = str(threshold)
+    return run_query(store, resolve(name), params)
 
 
 def merge(merged: dict[tuple[str, str], dict[str, object]], row: Mapping[str, Term]) -> None:
@@ -104,4 +120,4 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__: Sequence[str] = ("COLUMNS", "QUERIES", "find_duplicates")
+__all__: Sequence[str] = ("COLUMNS", "QUERIES", "duplicate_rows", "find_duplicates", "merged_duplicates")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import tomllib
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -27,7 +27,8 @@ from khadamat.output import plain
 from khadamat.querylib import library, run_query
 from khadamat.store import Store, Term
 
-# Parts of an evaluation computed at once (the validation, duplicates, gaps, figures, provinces).
+# Queries of an evaluation run at once (the validation, each duplicate and gap query, the figures,
+# the provinces); the validation spreads its own queries over its own threads as well.
 _PARTS = 3
 
 HERE = Path(__file__).resolve().parent
@@ -152,36 +153,62 @@ def province_rows(store: Store, agency_iri: str | None) -> list[dict[str, Any]]:
     ]
 
 
-def gap_counts(store: Store, on_date: dt.date, agency_iri: str | None) -> dict[str, Counter]:
-    """Rows of every gap query per agency code: {query name: Counter(agency → rows)}.
+# Runs a function over items: the built-in `map` one after the other, an executor's `map` side by
+# side (it starts them all at once and yields the answers in order, waiting for each).
+Mapper = Callable[..., Iterable[Any]]
+Answers = Iterable[list[dict[str, Term]]]
+
+
+def gap_answers(
+    store: Store, on_date: dt.date, agency_iri: str | None, map_: Mapper = map
+) -> tuple[list[str], Answers]:
+    """The rows of every gap query (names, answers), started by `map_`.
 
     The paginated priorities ranking (gap-electronic-priorities) is left out: it orders every
     service not yet online, it does not list defects."""
-    out: dict[str, Counter] = {}
-    for name, spec in sorted(library().items()):
-        if "gaps" not in spec.tags or any(p.paging for p in spec.params):
-            continue
+    chosen = [
+        (name, spec)
+        for name, spec in sorted(library().items())
+        if "gaps" in spec.tags and not any(p.paging for p in spec.params)
+    ]
+
+    def rows_of(spec: Any) -> list[dict[str, Term]]:
         names = {p.name for p in spec.params}
         params: dict[str, str] = {}
         if "onDate" in names:
             params["onDate"] = on_date.isoformat()
         if agency_iri and "agency" in names:
             params["agency"] = agency_iri
+        return run_query(store, spec, params)
+
+    return [name for name, _ in chosen], map_(rows_of, [spec for _, spec in chosen])
+
+
+def gap_counts(store: Store, names: list[str], answers: Answers) -> dict[str, Counter]:
+    """Rows of every gap query per agency code: {query name: Counter(agency → rows)}."""
+    out: dict[str, Counter] = {}
+    for name, rows in zip(names, answers, strict=True):
         counts: Counter = Counter()
-        for row in run_query(store, spec, params):
-            code = _agency_code(store, row.get("agency") or row.get("unit"))
-            counts[code or ""] += 1
+        for row in rows:
+            counts[_agency_code(store, row.get("agency") or row.get("unit")) or ""] += 1
         out[name] = counts
     return out
 
 
-def duplicate_pairs(store: Store, agency: str | None) -> list[tuple[str | None, str | None]]:
+def duplicate_answers(store: Store, agency: str | None, map_: Mapper = map) -> Answers:
+    """The rows of each duplicate query of `khadamat duplicates`, started by `map_`."""
+    from khadamat.commands.duplicates import QUERIES, duplicate_rows
+
+    return map_(lambda name: duplicate_rows(store, name, agency, None, False), QUERIES)  # type: ignore[arg-type]
+
+
+def duplicate_pairs(store: Store, answers: Answers) -> list[tuple[str | None, str | None]]:
     """The agencies of each duplicate pair (the merged rows of `khadamat duplicates`)."""
-    from khadamat.commands.duplicates import find_duplicates
+    from khadamat.commands.duplicates import merged_duplicates
 
     return [
         (_agency_code(store, r.get("agencyA")), _agency_code(store, r.get("agencyB")))  # type: ignore[arg-type]
-        for r in find_duplicates(store, agency)  # type: ignore[arg-type]
+        for r in merged_duplicates(answers)
     ]
 
 
@@ -299,10 +326,11 @@ def evaluate(
     # The parts are independent reads of one store: run side by side, they keep both cores busy
     # (pyoxigraph releases the GIL while it evaluates; the validation spreads its own queries).
     with ThreadPoolExecutor(max_workers=_PARTS) as pool:
+        # Every query is its own task, the longest first, so that both cores stay busy to the end.
         found = pool.submit(findings_of, store, on_date, code) if with_findings else None
-        pairs_of = pool.submit(duplicate_pairs, store, code)
-        gaps_of = pool.submit(gap_counts, store, on_date, scope_iri)
+        duplicates = duplicate_answers(store, code, pool.map)
         figures_of = pool.submit(figure_rows, store, "agency", on_date, scope_iri)
+        gap_names, gap_rows = gap_answers(store, on_date, scope_iri, pool.map)
         provinces_of = pool.submit(province_rows, store, scope_iri)
         findings: dict[str, list[Any]] = defaultdict(list)
         every_finding: list[Any] = []
@@ -310,7 +338,7 @@ def evaluate(
             if code is None or f.agency in by_code:
                 findings[f.agency or ""].append(f)
                 every_finding.append(f)
-        pairs, gaps = pairs_of.result(), gaps_of.result()
+        pairs, gaps = duplicate_pairs(store, duplicates), gap_counts(store, gap_names, gap_rows)
         figure_answer, provinces = figures_of.result(), provinces_of.result()
 
     tables: dict[str, list[dict[str, Any]]] = {}
