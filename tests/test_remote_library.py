@@ -85,14 +85,10 @@ def stores(server: Server, generated: tuple[Path, Path]) -> Iterator[tuple[objec
 
 _BLANK = re.compile(r"_:[A-Za-z0-9]+")
 _NUMERIC = {XSD + "decimal", XSD + "double", XSD + "float"}
-# Columns Virtuoso 7.2.5 gets wrong, each reproduced with the query alone (docs/deployment.md,
-# 'Virtuoso'): the nearest common parent of a duplicate pair (the pairs and scores are right), and
-# the tasks of report-figures (`(?item AS ?task)` in an OPTIONAL sub-select counts too few).
-VIRTUOSO_WRONG = {
-    "dup-near-titles": {"commonParent"},
-    "dup-same-basis-audience": {"commonParent"},
-    "report-figures": {"tasks"},
-}
+# Columns Virtuoso 7.2.5 gets wrong, reproduced with the query alone (docs/deployment.md,
+# 'Virtuoso'): the tasks of report-figures (`(?item AS ?task)` in an OPTIONAL sub-select counts
+# too few).
+VIRTUOSO_WRONG = {"report-figures": {"tasks"}}
 
 
 def _plain(value: object) -> str:
@@ -131,7 +127,8 @@ def test_every_library_query_gives_the_same_rows(server: Server, stores: tuple) 
     assert compared >= 15  # most queries find rows in a catalog with planted defects
 
 
-def test_the_profile_mappings_give_the_same_triples(server: Server, stores: tuple) -> None:
+def test_the_profile_mappings_give_the_same_triples(stores: tuple) -> None:
+    """Every triple, doubles (the costs' cv:hasValue) and Persian titles built by CONCAT included."""
     embedded, remote = stores
     differ = []
     for profile in PROFILES:
@@ -141,11 +138,6 @@ def test_the_profile_mappings_give_the_same_triples(server: Server, stores: tupl
             assert want, spec.path.name
             if got != want:
                 differ.append(spec.path.name)
-    if differ and server.name == "virtuoso":
-        pytest.xfail(
-            f"Virtuoso 7.2.5 ({', '.join(differ)}): 20-public-organisations.rq constructs nothing, strings "
-            "built by CONCAT come back as UTF-8 read as Latin-1, doubles are written with 6 digits"
-        )
     assert not differ
 
 
@@ -171,10 +163,6 @@ def test_commands_give_the_same_output(server: Server, generated: tuple[Path, Pa
     ):
         want = khadamat(*args, "--store", str(generated[1]))
         got = khadamat(*args, "--store", str(server.folder / "store"), env=server.env)
-        if args[0] == "duplicates" and server.name == "virtuoso":  # see VIRTUOSO_WRONG
-            leave_out = {"commonParent"}
-            assert multiset(json.loads(got.stdout), leave_out) == multiset(json.loads(want.stdout), leave_out)
-            continue
         assert (got.returncode, got.stdout) == (want.returncode, want.stdout), args
     args = ("validate", "--date", DATE, "--lang", "en", "--format", "json")
     want = khadamat(*args, "--store", str(generated[1]))
