@@ -252,6 +252,10 @@ def _follow(state: Any, store: Store) -> None:
     Otherwise read whole in the background, the current index serving until it is ready."""
     index: CatalogIndex = state.index_task.result()
     target = generation(store)
+    if index.store is store:  # a SPARQL server's store, its content moved: read whole, requests
+        # waiting for it (an answer from the old index would be cached under the new marker)
+        state.index_task, state.index_target = asyncio.ensure_future(_build(store)), target
+        return
     graphs = changed_agency_graphs(index, store)
     if graphs is not None:
         state.index_task = asyncio.ensure_future(
@@ -295,9 +299,13 @@ async def index_of(request: Request) -> CatalogIndex:
 
 def _is_active(store: Store) -> bool:
     """Whether `store` reads the active generation (a request reading an older one, begun before
-    the last write, never takes the index back in time)."""
+    the last write, never takes the index back in time). A SPARQL server's store has no local
+    generations: it always reads the server's current state (khadamat/live_store.py)."""
     root = getattr(store, "path", None)
-    return root is not None and generations.active_name(root) == generation(store)
+    if root is None:
+        return False
+    active = generations.active_name(root)
+    return active == generation(store) or (active is None and getattr(store, "endpoint", None) is not None)
 
 
 def agency_json(index: CatalogIndex, iri: str | None) -> dict[str, Any]:

@@ -5,7 +5,10 @@ A submission is an upload like `POST /validate`'s (streamed to a temporary folde
 upload limits, api/uploads.py), read, scope-checked and validated in a sandboxed child process
 (khadamat/sandbox.py: no network, a memory budget, a time limit); only the write itself — a new
 store generation, switched in atomically, with its version recorded in the history — happens in
-the server (khadamat/submissions.py). Every worker sees it from its next request on.
+the server (khadamat/submissions.py). Every worker sees it from its next request on. On a SPARQL
+server (`--endpoint`) the child, which cannot connect, reads and scope-checks the files against
+the store's reference tables handed to it, and the server validates against the SPARQL server
+before it writes (khadamat.submissions.prepare_isolated).
 
 Who may do what: an editor token writes the data of its agency and of that agency's provincial and
 county units, an admin token anything; without a token 401, with another role 403, a row, sheet or

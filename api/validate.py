@@ -20,16 +20,18 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from khadamat.api.config import ApiConfig
 from khadamat.api.deps import config_of, settings_of, store_of
-from khadamat.api.execution import run_limited
+from khadamat.api.execution import QueryTimeout, run_limited
 from khadamat.api.findings import validation_module
 from khadamat.api.negotiation import choose
 from khadamat.api.respond import ApiError
 from khadamat.api.uploads import REQUEST_BODY, SavedUpload, check_declared_length, gate_of, receive_upload
+from khadamat.loader.resolve import read_snapshot
 
 from khadamat.config import Settings
 from khadamat.jalali import DateFormatError, parse_date
 from khadamat.sandbox import IsolatedError, IsolatedMemoryExceeded, IsolatedTimeout, run_isolated
 from khadamat.store import StoreError, open_store
+from khadamat.submissions import Prepared, build_detached, check, prepare
 
 router = APIRouter(tags=["Validation"])
 
@@ -114,26 +116,49 @@ class UnreadableSubmission(Exception):
 def check_upload(
     store_dir: str, base: str, paths: list[str], names: list[str], on_date: Any, media: str, lang: str
 ) -> tuple[int, Any]:
-    """Read and validate an upload; runs in a sandboxed child (khadamat.sandbox.run_isolated).
-
-    Returns (200, the rendered report) or (422, the submission's input errors and notices as
-    text), so that nothing but plain values crosses back to the server. The child opens the store
-    read-only by its folder, like any worker, and writes nothing.
-    """
-    from khadamat.loader.errors import SubmissionError
-    from khadamat.loader.submission import build_submission
-
-    module = _module()
+    """Read and validate an upload on the embedded store; runs in a sandboxed child
+    (khadamat.sandbox.run_isolated), which opens the store read-only by its folder, like any
+    worker, and writes nothing. What it returns is `upload_answer`'s: plain values only."""
+    _module()
     store = open_store(Settings(store_dir=Path(store_dir), base=base), read_only=True)
     try:
-        submission = build_submission([Path(p) for p in paths], store)
-    except SubmissionError as exc:
-        return 422, ([str(e) for e in exc.errors], [str(n) for n in exc.notices])
-    if not any(submission.graphs.values()):
+        prepared = prepare(store, [Path(p) for p in paths], None, on_date=on_date, names=names)
+        return upload_answer(prepared, media, lang)
+    finally:
+        store.close()
+
+
+def upload_answer(prepared: Prepared, media: str, lang: str) -> tuple[int, Any]:
+    """(200, the rendered report) or (422, the submission's input errors and notices as text);
+    raises UnreadableSubmission when nothing could be read (never a conforming report)."""
+    if prepared.refusal is not None:
+        refusal = prepared.refusal
+        return 422, ([str(e) for e in refusal.errors], [str(n) for n in refusal.notices])
+    if prepared.nothing_read:
         raise UnreadableSubmission
-    report = module.validate(store, submission=submission, on_date=on_date)
-    report.scope = "submission: " + ", ".join(sorted(names))
-    return 200, render_report(report, media, lang)
+    return 200, render_report(prepared.report, media, lang)
+
+
+async def _checked(
+    request: Request, saved: SavedUpload, on_date: Any, media: str, lang: str
+) -> tuple[int, Any]:
+    """`check_upload`'s answer. On a SPARQL server the child cannot connect (it has no network):
+    it gets the store's snapshot as plain data and only reads and maps the files
+    (khadamat.submissions.build_detached); this process, which reaches the server, validates."""
+    settings, config = settings_of(request), config_of(request)
+    paths = [str(p) for p in saved.paths]
+    limits = {"timeout": config.validate_timeout, "memory_bytes": config.uploads.memory_bytes}
+    if settings.endpoint is None:
+        args = (str(settings.store_dir), settings.base, paths, saved.names, on_date, media, lang)
+        job = functools.partial(run_isolated, check_upload, *args, **limits)
+        # The thread only waits on the child; run_isolated kills it at the limits, so it always ends.
+        return await anyio.to_thread.run_sync(job)
+    store = store_of(request)
+    snapshot = await run_limited(lambda: read_snapshot(store), config.validate_timeout)
+    job = functools.partial(run_isolated, build_detached, store.minter, snapshot, paths, None, **limits)
+    built = await anyio.to_thread.run_sync(job)
+    checked = functools.partial(check, store, built, on_date=on_date, names=saved.names)
+    return await run_limited(lambda: upload_answer(checked(), media, lang), config.validate_timeout)
 
 
 def _files(names: list[str]) -> str:
@@ -153,7 +178,7 @@ def upload_refusal(exc: Exception, names: list[str], config: ApiConfig) -> ApiEr
             f"the limit is {budget} MiB per upload",
             f"خواندن و اعتبارسنجی ارسال ({files}) بیش از {budget} مگابایت حافظه می‌خواهد؛ سقف همین است",
         )
-    if isinstance(exc, IsolatedTimeout):
+    if isinstance(exc, IsolatedTimeout | QueryTimeout):
         return ApiError(
             503,
             f"validating the submission ({files}) took longer than {config.validate_timeout:g} s "
@@ -175,25 +200,11 @@ def upload_refusal(exc: Exception, names: list[str], config: ApiConfig) -> ApiEr
 
 
 async def _check_isolated(request: Request, saved: SavedUpload, on_date: Any, lang: str) -> Response:
-    settings, config = settings_of(request), config_of(request)
+    config = config_of(request)
     media = _media(request)
-    job = functools.partial(
-        run_isolated,
-        check_upload,
-        str(settings.store_dir),
-        settings.base,
-        [str(p) for p in saved.paths],
-        saved.names,
-        on_date,
-        media,
-        lang,
-        timeout=config.validate_timeout,
-        memory_bytes=config.uploads.memory_bytes,
-    )
     try:
-        # The thread only waits on the child; run_isolated kills it at the limits, so it always ends.
-        status, value = await anyio.to_thread.run_sync(job)
-    except (IsolatedError, UnreadableSubmission) as exc:
+        status, value = await _checked(request, saved, on_date, media, lang)
+    except (IsolatedError, UnreadableSubmission, QueryTimeout) as exc:
         raise upload_refusal(exc, saved.names, config) from exc
     except StoreError:
         raise  # the server's trouble, not the upload's: a 500 with a request id (api/respond.py)

@@ -8,7 +8,9 @@ token) both call `submit`; `DELETE /agencies/{code}/data` calls `withdraw`. Each
 2. reads, checks and maps the files with the principal's write scope (loader.build_submission;
    any row, sheet or graph outside the scope refuses the whole submission) and validates it with
    the store as context (khadamat.validation). This part reads untrusted files: the API runs it in
-   a sandboxed child process (`isolate`, khadamat/sandbox.py), the CLI in process;
+   a sandboxed child process without network (`isolate`, khadamat/sandbox.py), the CLI in process.
+   On a SPARQL server the child only reads and maps (`build_detached`, given the store's snapshot
+   as plain data) and the server, which can reach the store, completes and validates (`check`);
 3. unless it is a dry run, refused (input errors, scope, or Violations with `refuse_violations`),
    writes the graphs and the version's provenance into a new store generation, records the
    version in the history (khadamat.history) just before that generation becomes visible, and
@@ -30,8 +32,10 @@ from pyoxigraph import NamedNode, Triple
 from khadamat import history
 from khadamat.accounts import Principal, is_scope_error, write_scope
 from khadamat.config import Settings
+from khadamat.iris import Minter
 from khadamat.loader.errors import SubmissionError
 from khadamat.loader.readers import sha256_of
+from khadamat.loader.resolve import StoreSnapshot
 from khadamat.normalize import normalize_key
 from khadamat.store import OxigraphStore, Store, load_wait, open_store, write_lock
 
@@ -73,32 +77,59 @@ class Prepared:
     nothing_read: bool = False
 
 
-# Reading and checking (untrusted input: the API runs this in a sandboxed child) ------------------
-def prepare(
+# Reading and checking ---------------------------------------------------------------------------
+# Two steps, so that the untrusted one can run where the store is out of reach. `build` reads the
+# files (untrusted input: the API runs it in a sandboxed child without network) and needs of the
+# store only its snapshot (resolve.read_snapshot: plain data). `check` needs the store itself: it
+# carries over the stored parts of the graphs replaced in part and validates with the store as
+# context. On the embedded store the child does both (it opens the store by its folder, so the
+# validation stays within the child's memory budget); on a SPARQL server the child cannot connect,
+# so the server reads the snapshot for it and runs `check` itself (`build_detached`).
+def build(
     store: Store,
     paths: Sequence[Path],
-    principal: Principal,
+    principal: Principal | None,
+    *,
+    snapshot: StoreSnapshot | None = None,
+    profile: str | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> Prepared:
+    """Read, check and map a submission with the principal's write scope (None: no scope, the
+    validation service's upload, which is never written). Nothing of the store is read but its
+    snapshot (read here when not given). Raises PermissionError when the principal may write nothing."""
+    from khadamat.loader.resolve import read_snapshot
+    from khadamat.loader.submission import build_submission
+
+    snapshot = snapshot if snapshot is not None else read_snapshot(store)
+    scope = write_scope(principal, snapshot) if principal is not None else None
+    try:
+        submission = build_submission(
+            list(paths), store, progress, profile, scope=scope, snapshot=snapshot, with_carry_over=False
+        )
+    except SubmissionError as exc:
+        return Prepared(None, refusal=exc)
+    return Prepared(submission)
+
+
+def check(
+    store: Store,
+    built: Prepared,
     *,
     on_date: dt.date | None = None,
     validate: bool = True,
     render_lang: str | None = None,
     names: Sequence[str] | None = None,
-    profile: str | None = None,
-    progress: Callable[[str, int, int], None] | None = None,
 ) -> Prepared:
-    """Build the submission with the principal's scope and validate it with the store as context.
+    """A built submission completed with what the store keeps and validated with the store as context.
 
-    Raises PermissionError when the principal may write nothing (public, auditor). With
-    `render_lang` the report is returned as its JSON (what crosses a process boundary); `names`
+    With `render_lang` the report is returned as its JSON (what crosses a process boundary); `names`
     are the files as the client named them, shown as the report's scope (never a server path)."""
-    from khadamat.loader.resolve import read_snapshot
-    from khadamat.loader.submission import build_submission
+    from khadamat.loader.submission import carry_over
 
-    scope = write_scope(principal, read_snapshot(store))
-    try:
-        submission = build_submission(list(paths), store, progress, profile, scope=scope)
-    except SubmissionError as exc:
-        return Prepared(None, refusal=exc)
+    submission = built.submission
+    if submission is None:
+        return built
+    carry_over(submission, store)
     if not any(submission.graphs.values()):
         return Prepared(None, nothing_read=True)
     if not validate:
@@ -115,11 +146,28 @@ def prepare(
     )
 
 
+def prepare(
+    store: Store,
+    paths: Sequence[Path],
+    principal: Principal | None,
+    *,
+    on_date: dt.date | None = None,
+    validate: bool = True,
+    render_lang: str | None = None,
+    names: Sequence[str] | None = None,
+    profile: str | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> Prepared:
+    """`build` then `check`, in one process: the CLI's, and the sandboxed child's on the embedded store."""
+    built = build(store, paths, principal, profile=profile, progress=progress)
+    return check(store, built, on_date=on_date, validate=validate, render_lang=render_lang, names=names)
+
+
 def prepare_at(
     store_dir: str,
     base: str,
     paths: list[str],
-    principal: Principal,
+    principal: Principal | None,
     on_date: dt.date | None,
     lang: str,
     names: list[str],
@@ -131,6 +179,47 @@ def prepare_at(
         return prepare(store, paths_, principal, on_date=on_date, render_lang=lang, names=names)
     finally:
         store.close()
+
+
+def build_detached(
+    minter: Minter, snapshot: StoreSnapshot, paths: list[str], principal: Principal | None
+) -> Prepared:
+    """`build` in a child that cannot reach the store (a SPARQL server: the sandbox has no network).
+
+    The server read the snapshot and hands it over as plain data; the store the loader sees is an
+    empty one in memory under the server's base. The submission comes back without the stored
+    parts and unvalidated: the server completes it with `check`. (Its provenance names no earlier
+    activity: the write path makes the version's own, khadamat.history.provenance_graph.)"""
+    store = OxigraphStore(None, minter)
+    try:
+        return build(store, [Path(p) for p in paths], principal, snapshot=snapshot)
+    finally:
+        store.close()
+
+
+def prepare_isolated(
+    store: Store,
+    settings: Settings,
+    isolate: Isolate,
+    paths: Sequence[Path],
+    principal: Principal | None,
+    *,
+    on_date: dt.date | None,
+    lang: str,
+    names: list[str],
+) -> Prepared:
+    """`prepare` with the untrusted part in a sandboxed child (`isolate`): all of it on the embedded
+    store (the child opens it read-only by its folder), `build` only on a SPARQL server (the child
+    gets the snapshot; `check` runs here, where the server is reachable)."""
+    from khadamat.loader.resolve import read_snapshot
+
+    files = [str(p) for p in paths]
+    if settings.endpoint is None:
+        return isolate(
+            prepare_at, str(settings.store_dir), settings.base, files, principal, on_date, lang, names
+        )
+    built = isolate(build_detached, store.minter, read_snapshot(store), files, principal)
+    return check(store, built, on_date=on_date, render_lang=lang, names=names)
 
 
 # Writing --------------------------------------------------------------------------------------
@@ -213,27 +302,17 @@ def submit(
     started = dt.datetime.now(dt.UTC)
     file_info = describe_files(files or [(Path(p).name, Path(p)) for p in paths])
 
-    def run_prepare(store: Store | None) -> Prepared:
+    def run_prepare(store: Store) -> Prepared:
         if isolate is not None:
             shown = [name for name, _ in files] if files else [Path(p).name for p in paths]
-            args = (
-                str(settings.store_dir),
-                settings.base,
-                [str(p) for p in paths],
-                principal,
-                on_date,
-                lang,
-                shown,
+            return prepare_isolated(
+                store, settings, isolate, paths, principal, on_date=on_date, lang=lang, names=shown
             )
-            return isolate(prepare_at, *args)
-        assert store is not None
         return prepare(
             store, paths, principal, on_date=on_date, validate=validate, profile=profile, progress=progress
         )
 
     if dry_run:  # writes nothing, so it needs neither the lock nor a writable store
-        if isolate is not None:
-            return _outcome(run_prepare(None), paths, dry_run=True)
         store = open_store(settings, read_only=True)
         try:
             return _outcome(run_prepare(store), paths, dry_run=True)
@@ -345,8 +424,12 @@ __all__ = [
     "Outcome",
     "Prepared",
     "UnknownAgency",
+    "build",
+    "build_detached",
+    "check",
     "prepare",
     "prepare_at",
+    "prepare_isolated",
     "submit",
     "withdraw",
     "write_graphs",

@@ -29,7 +29,7 @@ from khadamat.loader.readers import (
     read_xlsx,
     sha256_of,
 )
-from khadamat.loader.resolve import SECTIONS, Registry, read_snapshot
+from khadamat.loader.resolve import SECTIONS, Registry, StoreSnapshot, read_snapshot
 from khadamat.loader.sheets import ErrorSink, ParsedSheet, parse_sheet
 from pyoxigraph import NamedNode, Quad, Triple
 
@@ -52,6 +52,9 @@ class Submission:
     sources: list[Path]
     laws: list[str] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)  # sheets left out (not of the format)
+    # Agency graphs replaced in part, whose stored parts are not carried over yet (built with
+    # with_carry_over=False): graph → (the agency's node, the SECTIONS the submission sends).
+    partial: dict[NamedNode, tuple[NamedNode, frozenset[str]]] = field(default_factory=dict)
 
     @property
     def triple_count(self) -> int:
@@ -161,17 +164,24 @@ def _section(subject: object, types: set[str], agency: NamedNode) -> str:
     return "licenses" if V.K.License.value in types else "services"
 
 
-def _carry_over(store: Store, mapper: Mapper, registry: Registry) -> None:
-    """Keep, in each agency graph the submission replaces, the stored parts it sends nothing for.
-
-    An agency listed only to place its units in the hierarchy keeps its catalog; one that sends
-    only services keeps its node and missions (see resolve.SECTIONS)."""
+def _partial_graphs(registry: Registry) -> dict[NamedNode, tuple[NamedNode, frozenset[str]]]:
+    """The agency graphs the submission replaces only in part (it sends some SECTIONS of them)."""
     by_graph = {a.graph.value: a for a in registry.agencies.values()}
-    for graph_iri, sent in registry.sent.items():
-        agency = by_graph.get(graph_iri)
-        if agency is None or sent.issuperset(SECTIONS):
-            continue
-        graph = NamedNode(graph_iri)
+    return {
+        NamedNode(graph_iri): (by_graph[graph_iri].iri, frozenset(sent))
+        for graph_iri, sent in registry.sent.items()
+        if graph_iri in by_graph and not sent.issuperset(SECTIONS)
+    }
+
+
+def carry_over(submission: Submission, store: Store) -> None:
+    """Keep, in each agency graph the submission replaces in part, the stored parts it sends
+    nothing for: an agency listed only to place its units in the hierarchy keeps its catalog; one
+    that sends only services keeps its node and missions (see resolve.SECTIONS).
+
+    `build_submission` does it itself unless told not to: a sandboxed child that cannot reach the
+    store (a SPARQL server) builds without it, and the server calls this with the store."""
+    for graph, (agency, sent) in submission.partial.items():
         stored = list(store.quads(graph))
         types: dict[object, set[str]] = {}
         for quad in stored:
@@ -180,10 +190,12 @@ def _carry_over(store: Store, mapper: Mapper, registry: Registry) -> None:
         kept = [
             quad.triple
             for quad in stored
-            if _section(quad.subject, types.get(quad.subject, set()), agency.iri) not in sent
+            if _section(quad.subject, types.get(quad.subject, set()), agency) not in sent
         ]
         if kept:
-            mapper.graphs.setdefault(graph, []).extend(kept)
+            submission.graphs[graph] = with_standard_types([*submission.graphs.get(graph, []), *kept])
+    submission.partial = {}
+    submission.agencies = _graph_codes(submission.graphs, store, "agency")
 
 
 def _graph_codes(graphs: dict[NamedNode, list[Triple]], store: Store, kind: str) -> list[str]:
@@ -222,6 +234,8 @@ def build_submission(
     progress: Progress | None = None,
     profile: str | None = None,
     scope: Scope | None = None,
+    snapshot: StoreSnapshot | None = None,
+    with_carry_over: bool = True,
 ) -> Submission:
     """Read, check and map a submission against itself and the store. Writes nothing.
 
@@ -229,7 +243,10 @@ def build_submission(
     `profile` (cpsv-ap), the RDF files are in that standard's terms and are mapped by its import
     queries (loader/profile_in.py) before the same ownership rule places them. With a `scope`
     (`accounts.write_scope` of an editor), every row, sheet or graph aimed outside it is an error
-    too (resolve.Ownership), so the whole submission is refused.
+    too (resolve.Ownership), so the whole submission is refused. `snapshot` is what
+    resolve.read_snapshot read of the store (read here when not given); with
+    `with_carry_over=False` the stored parts of the graphs replaced in part are left to
+    `carry_over` (`Submission.partial` names them), so that the store is read for nothing else.
     """
     started = dt.datetime.now(dt.UTC)
     sink = ErrorSink()
@@ -240,7 +257,7 @@ def build_submission(
         files = ", ".join(sorted({r.file for r in raw_sheets} | {n.file for n in sink.notices}))
         sink.add(InputError.of_file(files, "a services sheet (شناسنامه خدمات); the submission has none"))
     raw_sheets.clear()  # the parsed rows hold what is needed; a national catalog is large
-    registry = Registry(store.minter, read_snapshot(store), scope)
+    registry = Registry(store.minter, snapshot if snapshot is not None else read_snapshot(store), scope)
     mapper = Mapper(store.minter, registry, sink, progress)
     _map(parsed, mapper, registry)
     if profile is None:
@@ -255,17 +272,21 @@ def build_submission(
         mapper.graphs[graph] = triples
     if sink.errors:
         raise SubmissionError(sink.errors, sink.notices)
-    _carry_over(store, mapper, registry)
     graphs = {graph: with_standard_types(triples) for graph, triples in mapper.graphs.items()}
-    ended = dt.datetime.now(dt.UTC)
-    return Submission(
+    submission = Submission(
         graphs=graphs,
-        provenance=provenance_quads(store, list(graphs), sources, started, ended),
+        provenance=[],
         agencies=_graph_codes(graphs, store, "agency"),
         sources=[s.path for s in sources],
         laws=_graph_codes(graphs, store, "law"),
         notices=sink.notices,
+        partial=_partial_graphs(registry),
     )
+    if with_carry_over:
+        carry_over(submission, store)
+    ended = dt.datetime.now(dt.UTC)
+    submission.provenance = provenance_quads(store, list(submission.graphs), sources, started, ended)
+    return submission
 
 
 def load_submission(paths: Sequence[Path], store: Store, progress: Progress | None = None) -> Submission:
