@@ -85,12 +85,6 @@ def stores(server: Server, generated: tuple[Path, Path]) -> Iterator[tuple[objec
 
 _BLANK = re.compile(r"_:[A-Za-z0-9]+")
 _NUMERIC = {XSD + "decimal", XSD + "double", XSD + "float"}
-# Columns Virtuoso 7.2.5 gets wrong, reproduced with the query alone (docs/deployment.md,
-# 'Virtuoso'): the tasks of report-figures (`(?item AS ?task)` in an OPTIONAL sub-select counts
-# too few).
-VIRTUOSO_WRONG = {"report-figures": {"tasks"}}
-
-
 def _plain(value: object) -> str:
     """A term as text; decimals and doubles by value to 12 digits (engines keep 15 to 18)."""
     if isinstance(value, Literal) and value.datatype.value in _NUMERIC:
@@ -121,8 +115,7 @@ def test_every_library_query_gives_the_same_rows(server: Server, stores: tuple) 
     for name, params in _cases():
         want = run_query(embedded, specs[name], params)
         got = run_query(remote, specs[name], params)
-        wrong = VIRTUOSO_WRONG.get(name, set()) if server.name == "virtuoso" else set()
-        assert multiset(got, wrong) == multiset(want, wrong), (name, params)
+        assert multiset(got) == multiset(want), (name, params)
         compared += bool(want)
     assert compared >= 15  # most queries find rows in a catalog with planted defects
 
