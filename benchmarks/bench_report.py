@@ -31,6 +31,17 @@ from khadamat.report.writers import write
 from khadamat.store import OxigraphStore, open_store
 
 TARGETS = Path(__file__).resolve().parent / "targets.json"
+# The steps `khadamat report --format html` runs (the figures at the agency level only: a family's
+# and the nation's are sums of its agencies').
+REPORT_STEPS = (
+    "report-agencies.rq",
+    "report-figures.rq (agency)",
+    "report-provinces.rq",
+    "validation (findings)",
+    "duplicate queries",
+    "gap queries",
+    "write html",
+)
 
 
 def _timed(work: Callable[[], Any]) -> tuple[float, float, Any]:
@@ -39,9 +50,12 @@ def _timed(work: Callable[[], Any]) -> tuple[float, float, Any]:
     return time.perf_counter() - started, time.process_time() - cpu, value
 
 
-def steps(store: OxigraphStore, day: dt.date) -> dict[str, float]:
-    """Seconds of each step of the report, run once each (what `evaluate` and the writers do)."""
+def steps(store: OxigraphStore, day: dt.date) -> tuple[dict[str, float], dict[str, float]]:
+    """Wall and CPU seconds of each step of the report, run once each (what `evaluate` and the
+    writers do). The CPU seconds add up to the work the report has to do: on C cores it cannot
+    take less than their sum / C, however its parts are spread."""
     out: dict[str, float] = {}
+    cpu: dict[str, float] = {}
     for name, work in (
         ("report-agencies.rq", lambda: fig.agency_rows(store, None)),
         ("report-figures.rq (agency)", lambda: fig.figure_rows(store, "agency", day, None)),
@@ -52,11 +66,13 @@ def steps(store: OxigraphStore, day: dt.date) -> dict[str, float]:
         ("duplicate queries", lambda: fig.duplicate_pairs(store, fig.duplicate_answers(store, None))),
         ("gap queries", lambda: fig.gap_counts(store, *fig.gap_answers(store, day, None))),
     ):
-        out[name] = round(_timed(work)[0], 3)
+        wall, used, _ = _timed(work)
+        out[name], cpu[name] = round(wall, 3), round(used, 3)
     data = evaluate(store, day).data
     for fmt in ("json", "csv", "xlsx", "html"):
-        out[f"write {fmt}"] = round(_timed(lambda fmt=fmt: write(data, fmt))[0], 3)
-    return out
+        wall, used, _ = _timed(lambda fmt=fmt: write(data, fmt))
+        out[f"write {fmt}"], cpu[f"write {fmt}"] = round(wall, 3), round(used, 3)
+    return out, cpu
 
 
 def measure(store: OxigraphStore, repeat: int = 3, day: dt.date | None = None) -> dict[str, object]:
@@ -71,6 +87,7 @@ def measure(store: OxigraphStore, repeat: int = 3, day: dt.date | None = None) -
         loads.append(os.getloadavg()[0])
         size = len(body)
     national = evaluate(store, day).data["national"]
+    walls_of_steps, cpu_of_steps = steps(store, day)
     return {
         "date": day.isoformat(),
         "card_items": national.get("cards"),
@@ -82,7 +99,10 @@ def measure(store: OxigraphStore, repeat: int = 3, day: dt.date | None = None) -
             "load_average": [round(x, 2) for x in loads],
             "html_bytes": size,
         },
-        "steps": steps(store, day),
+        "steps": walls_of_steps,
+        "steps_cpu": cpu_of_steps,
+        "report_cpu": round(sum(cpu_of_steps[name] for name in REPORT_STEPS), 3),
+        "cores": os.cpu_count(),
     }
 
 

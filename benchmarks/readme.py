@@ -129,7 +129,15 @@ def _why(part: str, report: dict[str, Any], rows: list[dict[str, Any]]) -> list[
         ]
     if part == "report" and isinstance(result.get("steps"), dict):
         shown = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in result["steps"].items())
-        return ["", f"Where the report's time goes at {size:,} services, each step alone: {shown}."]
+        lines = ["", f"Where the report's time goes at {size:,} services, each step alone: {shown}."]
+        spent, cores = result.get("report_cpu"), result.get("cores")
+        if isinstance(spent, int | float) and cores:
+            lines[-1] += (
+                f" The steps of the report use {spent:.1f} s of CPU in all (the validation spreads its own queries"
+                f" over threads): on {cores} cores the report cannot take less than {spent / cores:.1f} s,"
+                " however its parts are spread."
+            )
+        return lines
     phases = (result.get("load") or {}).get("phases") if part == "load" else None
     if isinstance(phases, dict):
         spent: dict[str, float] = {}
