@@ -133,9 +133,9 @@ def _why(part: str, report: dict[str, Any], rows: list[dict[str, Any]]) -> list[
         spent, cores = result.get("report_cpu"), result.get("cores")
         if isinstance(spent, int | float) and cores:
             lines[-1] += (
-                f" The steps of the report use {spent:.1f} s of CPU in all (the validation spreads its own queries"
-                f" over threads): on {cores} cores the report cannot take less than {spent / cores:.1f} s,"
-                " however its parts are spread."
+                f" The steps of the report use {spent:.1f} s of CPU in all (the validation spreads"
+                f" its own queries over threads): on {cores} cores the report cannot take less"
+                f" than {spent / cores:.1f} s, however its parts are spread."
             )
         return lines
     phases = (result.get("load") or {}).get("phases") if part == "load" else None
