@@ -15,7 +15,16 @@ import sys
 from collections.abc import Sequence
 
 from khadamat import __version__, commands
-from khadamat.config import AUTH_SCHEMES, PASSWORD_ENV, BaseMismatch, Endpoint, Settings
+from khadamat.config import (
+    AUTH_SCHEMES,
+    DEFAULT_WRITE_MODE,
+    PASSWORD_ENV,
+    WRITE_MODE_ENV,
+    WRITE_MODES,
+    BaseMismatch,
+    Endpoint,
+    Settings,
+)
 
 
 def _reconfigure_output() -> None:
@@ -67,6 +76,15 @@ def common_options() -> argparse.ArgumentParser:
         choices=AUTH_SCHEMES,
         help="HTTP authentication scheme (default: $KHADAMAT_ENDPOINT_AUTH or basic)",
     )
+    remote.add_argument(
+        "--write-mode",
+        choices=WRITE_MODES,
+        help=(
+            "how a large write reaches the server: staged (staging graphs, then one request that moves "
+            "them: any engine) or single (one update request: engines that run it as one transaction); "
+            f"default: ${WRITE_MODE_ENV} or {DEFAULT_WRITE_MODE} (docs/deployment.md)"
+        ),
+    )
     return parent
 
 
@@ -78,6 +96,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         graph_store=getattr(args, "graph_store", None),
         user=getattr(args, "user", None),
         auth=getattr(args, "auth", None),
+        write_mode=getattr(args, "write_mode", None),
     )
     return Settings.from_env(
         store_dir=getattr(args, "store", None), base=getattr(args, "base", None), endpoint=endpoint

@@ -24,6 +24,14 @@ USER_ENV = "KHADAMAT_ENDPOINT_USER"
 PASSWORD_ENV = "KHADAMAT_ENDPOINT_PASSWORD"
 AUTH_ENV = "KHADAMAT_ENDPOINT_AUTH"
 AUTH_SCHEMES = ("basic", "digest")
+WRITE_MODE_ENV = "KHADAMAT_WRITE_MODE"
+# How a large write reaches the server (docs/deployment.md, "What each engine guarantees"):
+# staged — staging graphs, then one update request that moves them (any engine, any size; readers
+#   of the union default graph see the staging triples while they are uploaded);
+# single — the whole write in one update request (engines that run a request as one transaction
+#   and take its size: Oxigraph server up to its 128 MiB request limit, Fuseki, GraphDB).
+WRITE_MODES = ("staged", "single")
+DEFAULT_WRITE_MODE = "staged"
 
 
 @dataclass(frozen=True)
@@ -33,7 +41,7 @@ class Endpoint:
     `query` answers SPARQL 1.1 Query; `update` (default: `query`) takes SPARQL 1.1 Update;
     `graph_store` (optional) is a Graph Store Protocol endpoint used to read whole graphs.
     `user`/`password` are sent with HTTP `auth` (basic or digest). The password never appears in
-    `repr`, in messages or in logs.
+    `repr`, in messages or in logs. `write_mode` (WRITE_MODES) is how a large write is sent.
     """
 
     query: str
@@ -42,6 +50,7 @@ class Endpoint:
     user: str | None = None
     password: str | None = field(default=None, repr=False)
     auth: str = "basic"
+    write_mode: str = DEFAULT_WRITE_MODE
 
     @property
     def update_url(self) -> str:
@@ -55,6 +64,7 @@ class Endpoint:
         graph_store: str | None = None,
         user: str | None = None,
         auth: str | None = None,
+        write_mode: str | None = None,
     ) -> Endpoint | None:
         """Explicit values win over the KHADAMAT_ENDPOINT* variables; None without an endpoint."""
         env = os.environ
@@ -64,6 +74,9 @@ class Endpoint:
         scheme = (auth or env.get(AUTH_ENV) or "basic").lower()
         if scheme not in AUTH_SCHEMES:
             raise ValueError(f"{AUTH_ENV} must be one of {', '.join(AUTH_SCHEMES)}, not {scheme!r}")
+        mode = (write_mode or env.get(WRITE_MODE_ENV) or DEFAULT_WRITE_MODE).lower()
+        if mode not in WRITE_MODES:
+            raise ValueError(f"{WRITE_MODE_ENV} must be one of {', '.join(WRITE_MODES)}, not {mode!r}")
         return cls(
             query=url,
             update=update or env.get(UPDATE_ENDPOINT_ENV) or None,
@@ -71,12 +84,13 @@ class Endpoint:
             user=user or env.get(USER_ENV) or None,
             password=env.get(PASSWORD_ENV) or None,
             auth=scheme,
+            write_mode=mode,
         )
 
     def to_env(self) -> dict[str, str]:
         """The variables that give this endpoint to a child process (the server's workers);
         the password is not among them: the child inherits it from the environment it came from."""
-        out = {ENDPOINT_ENV: self.query, AUTH_ENV: self.auth}
+        out = {ENDPOINT_ENV: self.query, AUTH_ENV: self.auth, WRITE_MODE_ENV: self.write_mode}
         for name, value in (
             (UPDATE_ENDPOINT_ENV, self.update),
             (GRAPH_STORE_ENV, self.graph_store),

@@ -13,11 +13,18 @@ What the embedded store does with pyoxigraph, this one does with requests:
   query text by its term written as SPARQL (in a projection by `(term AS ?var)`), token by token
   with the endpoint's tokenizer — never by splicing text: a value is one IRI or literal token.
 * writes (`replace_graphs`): one SPARQL Update request that drops each graph and inserts its new
-  triples, when it is small; a large write first uploads the new content into staging graphs
-  (`urn:khadamat:staging:…`, chunk by chunk) and then one update request moves them over the live
-  graphs (`MOVE`) and adds the provenance. Each engine runs one update request as one transaction
-  (Oxigraph server; Virtuoso in its default transactional mode), so a reader sees the graphs
-  before or after, never between. A failed upload drops its staging graphs and changes nothing.
+  triples, when it is small. A large write goes as the endpoint's `write_mode` says:
+  `single` — the same one request, its body streamed (`application/sparql-update`): for engines
+  that run a request as one transaction (Oxigraph server), so a reader sees before or after and
+  nothing else; `staged` — the new content (the extra quads, i.e. the provenance, too) uploaded
+  into staging graphs (`urn:khadamat:staging:…`, chunk by chunk), then short requests of
+  `MOVE`/`ADD` only (one for up to SWITCH_BATCH graphs) switch them in — the only way on an engine
+  whose parser cannot take a large request (Virtuoso 7.2), at the price of readers of the union
+  graph seeing the staging triples during the upload, and a write of more graphs than a batch
+  being switched in several requests. A failed upload drops its staging graphs, changes nothing.
+* answers: a server that cut an answer short raises `PartialAnswer`, never taken as whole —
+  Virtuoso's row cap on a SELECT (`X-SPARQL-MaxRows`) and "anytime" partial results
+  (`X-SQL-State`); a CONSTRUCT it cuts silently, so a whole graph read is checked against its count.
 * credentials: HTTP basic or digest (`Endpoint.auth`), never printed: messages name the URL only.
 """
 
@@ -47,11 +54,19 @@ from khadamat.results import Boolean, Graph, QueryResult, Solutions, Term
 # of this size (Virtuoso 7.2's SPARQL parser runs out of memory on an INSERT DATA of ~5,000 triples
 # of long Persian texts).
 REMOTE_CHUNK = 2_000  # quads per update request
+# The staged write switches at most this many graphs per request: Virtuoso 7.2 compiles a request
+# of ~800 operations past its limit ("Query too large, variables in state over the limit").
+SWITCH_BATCH = 150
 STAGING = "urn:khadamat:staging:"
 GENERATION_TTL = 2.0  # seconds a remote generation marker is trusted before asking again
 _RESULTS_JSON = "application/sparql-results+json"
 _NTRIPLES = "application/n-triples"
-_GRAPH_ACCEPT = f"{_NTRIPLES}, text/plain;q=0.9, text/turtle;q=0.8"
+_RDF_JSON = "application/rdf+json"
+# Graphs: RDF/JSON (W3C's RDF 1.1 JSON Alternate Serialization) where the engine writes it, else
+# N-Triples. Virtuoso 7.2 writes an xsd:double in N-Triples (and RDF/XML) with six significant
+# digits ("2.32e+06" for 2320000, "1.13543e+07" for 11354321) and in Turtle as a decimal
+# ("8200000.0"); in RDF/JSON it writes the whole number. Oxigraph server answers N-Triples.
+_GRAPH_ACCEPT = f"{_RDF_JSON}, {_NTRIPLES};q=0.9, text/plain;q=0.8, text/turtle;q=0.7"
 _BOOLEAN = XSD + "boolean"
 _CONTENT_HASH = NamedNode(KH + "contentHash")
 
@@ -74,6 +89,11 @@ class AnswerTooLarge(RemoteError):
     def __init__(self, limit: int) -> None:
         super().__init__(f"the answer is larger than {limit} bytes")
         self.limit = limit
+
+
+class PartialAnswer(RemoteError):
+    """The server answered with part of the result (a time or row limit of its own hit): an
+    index, a validation or an export built on it would be silently wrong, so it is refused."""
 
 
 class RemoteSyntaxError(SyntaxError):
@@ -130,12 +150,22 @@ class SparqlStore:
         return SparqlStore(self.endpoint, self.minter, self.path, timeout, max_bytes, self._client)
 
     # HTTP ------------------------------------------------------------------------------
-    def _post(self, url: str, data: Mapping[str, Any], accept: str | None) -> tuple[bytes, str]:
+    def _post(
+        self,
+        url: str,
+        data: Mapping[str, Any] | None,
+        accept: str | None,
+        content: Iterable[bytes] | None = None,
+    ) -> tuple[bytes, str]:
+        """POST form `data`, or else `content` as a SPARQL Update body (streamed, chunked)."""
         headers = {"Accept": accept} if accept else {}
+        if content is not None:
+            headers["Content-Type"] = "application/sparql-update; charset=utf-8"
         try:
             with self._client.stream(
-                "POST", url, data=data, headers=headers, timeout=self.timeout
+                "POST", url, data=data, content=content, headers=headers, timeout=self.timeout
             ) as response:
+                _refuse_partial(url, response.headers)
                 body = self._read(response)
         except httpx.TimeoutException:
             raise RemoteTimeout(
@@ -252,7 +282,21 @@ class SparqlStore:
                     f"the graph store at {self.endpoint.graph_store} answered {response.status_code}"
                 )
             return parse_triples(response.content, response.headers.get("content-type", ""))
-        return iter(self.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}"))
+        return iter(self._whole_graph(graph))
+
+    def _whole_graph(self, graph: NamedNode) -> list[Triple]:
+        """A graph's triples by CONSTRUCT, checked against its count: Virtuoso cuts a CONSTRUCT
+        answer at its row cap and says nothing (no header), so a short one is refused."""
+        triples = self.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}")
+        rows = self.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}")
+        expected = int(rows[0]["n"].value) if rows else 0
+        if len(triples) < expected:
+            raise PartialAnswer(
+                f"the SPARQL server at {self.endpoint.query} answered {len(triples)} of the {expected} "
+                f"triples of {graph}: raise its row cap (docs/deployment.md, what the API needs "
+                "from the engine)"
+            )
+        return triples
 
     def dump(self, fmt: RdfFormat, graphs: Sequence[NamedNode] | None = None) -> bytes:
         from khadamat.store import dump_graphs
@@ -291,42 +335,81 @@ class SparqlStore:
         before_switch: Callable[[], None] | None = None,
         version: str | None = None,
     ) -> None:
-        """Drop each graph and write its new triples, plus `extra` quads, in one update request
-        that readers see whole (see the module doc); `version` is the embedded store's only.
+        """Drop each graph and write its new triples, plus `extra` quads, so that readers see the
+        change whole (see the module doc); `version` is the embedded store's only.
 
-        `before_switch` runs when everything is uploaded, just before that last request."""
+        `before_switch` runs when everything is uploaded, just before the request that switches."""
         content = {g: list(t) for g, t in graphs.items()}
         added = list(extra)
-        drops = [f"DROP SILENT GRAPH {g}" for g in content]
-        quads = [Quad(t.subject, t.predicate, t.object, g) for g, ts in content.items() for t in ts]
         try:
-            if len(quads) + len(added) <= REMOTE_CHUNK:
+            size = sum(len(t) for t in content.values()) + len(added)
+            if size <= REMOTE_CHUNK or self.endpoint.write_mode == "single":
                 if before_switch is not None:
                     before_switch()
-                operations = [*drops, *insert_operations([*quads, *added])]
-                if operations:
-                    self.update(" ;\n".join(operations))
-                return
-            self._replace_staged(content, quads, added, before_switch)
+                self._replace_single(content, added, streamed=size > REMOTE_CHUNK)
+            else:
+                self._replace_staged(content, added, before_switch)
         finally:
             self._marker = (0.0, None)
+
+    def _replace_single(
+        self, content: Mapping[NamedNode, list[Triple]], added: list[Quad], streamed: bool
+    ) -> None:
+        """The whole write as one update request: drops, then inserts. A large one is streamed as
+        a SPARQL Update body; a server that refuses its size changes nothing (one request)."""
+        drops = [f"DROP SILENT GRAPH {g}" for g in content]
+        quads = [Quad(t.subject, t.predicate, t.object, g) for g, ts in content.items() for t in ts]
+        if not streamed:
+            operations = [*drops, *insert_operations([*quads, *added])]
+            if operations:
+                self.update(" ;\n".join(operations))
+            return
+        sent = [0]
+
+        def body() -> Iterator[bytes]:
+            for part in _update_parts(drops, [*quads, *added], self.minter.base):
+                data = part.encode()
+                sent[0] += len(data)
+                yield data
+
+        try:
+            self._post(self.endpoint.update_url, None, None, content=body())
+        except (RemoteSyntaxError, RemoteError) as exc:
+            if not isinstance(exc, RemoteSyntaxError) and " answered 413" not in str(exc):
+                raise  # unreachable, timed out, refused the user: said as it is
+            raise RemoteError(
+                f"the SPARQL server at {self.endpoint.update_url} refused one update request of "
+                f"{sent[0] / 1e6:.0f} MB ({len(quads) + len(added)} quads; nothing was written): "
+                f"{str(exc)[:200]} — with this engine or size use --write-mode staged "
+                "(docs/deployment.md)"
+            ) from None
 
     def _replace_staged(
         self,
         content: Mapping[NamedNode, list[Triple]],
-        quads: list[Quad],
         added: list[Quad],
         before_switch: Callable[[], None] | None,
     ) -> None:
-        """A large write: the new graphs uploaded into staging graphs, chunk by chunk, then one
-        update request moves them over the live ones and adds `added` (the provenance)."""
-        staging = {g: NamedNode(f"{STAGING}{uuid.uuid4().hex}") for g, t in content.items() if t}
+        """A large write: the new graphs and the added quads uploaded into staging graphs, chunk
+        by chunk, then one short update request (`MOVE` over each replaced graph, `ADD` into a
+        graph that only gains quads) switches them in — no data in it, whatever the size."""
+        uploads: dict[NamedNode, list[Triple]] = {g: list(t) for g, t in content.items()}
+        gains: list[NamedNode] = []  # graphs `added` adds to without replacing them
+        for quad in added:
+            graph = quad.graph_name
+            if not isinstance(graph, NamedNode):
+                raise ValueError("a remote write adds quads to named graphs only")
+            if graph not in uploads:
+                uploads[graph] = []
+                gains.append(graph)
+            uploads[graph].append(quad.triple)
+        staging = {g: NamedNode(f"{STAGING}{uuid.uuid4().hex}") for g, t in uploads.items() if t}
         try:
             if self.endpoint.graph_store:  # each graph in one Graph Store Protocol POST
                 for graph, target in staging.items():
-                    self._post_graph(target, content[graph])
+                    self._post_graph(target, uploads[graph])
             else:  # SPARQL Update only: INSERT DATA in chunks an engine's parser takes
-                staged = [Quad(q.subject, q.predicate, q.object, staging[q.graph_name]) for q in quads]  # type: ignore[index]
+                staged = [Quad(*t, to) for g, to in staging.items() for t in uploads[g]]
                 for chunk in _chunks([q for q in staged if not _has_blank(q)], REMOTE_CHUNK):
                     self.update(" ;\n".join(insert_operations(chunk)))
                 blank = [q for q in staged if _has_blank(q)]  # one request: a blank node's triples together
@@ -334,11 +417,8 @@ class SparqlStore:
                     self.update(" ;\n".join(insert_operations(blank)))
             if before_switch is not None:
                 before_switch()
-            moves = [
-                f"MOVE SILENT GRAPH {staging[g]} TO GRAPH {g}" if g in staging else f"DROP SILENT GRAPH {g}"
-                for g in content
-            ]
-            self.update(" ;\n".join([*moves, *insert_operations(added)]))
+            for batch in _chunks(_switch_operations(content, gains, staging), SWITCH_BATCH):
+                self.update(" ;\n".join(batch))
         except BaseException:
             for target in staging.values():
                 with contextlib.suppress(RemoteError):
@@ -375,6 +455,91 @@ class SparqlStore:
     def close(self) -> None:
         if self._own_client:
             self._client.close()
+
+
+def _switch_operations(
+    content: Mapping[NamedNode, list[Triple]],
+    gains: Sequence[NamedNode],
+    staging: Mapping[NamedNode, NamedNode],
+) -> list[str]:
+    """What switches a staged write in, one string per graph (the order of `content`, whose last
+    graph is the provenance: a version becomes visible to caches when its data is in): each
+    replaced graph moved from its staging graph (or dropped, when its new content is empty),
+    each gaining graph added to."""
+    moves = [
+        f"MOVE SILENT GRAPH {staging[g]} TO GRAPH {g}" if g in staging else f"DROP SILENT GRAPH {g}"
+        for g in content
+    ]
+    adds = [f"ADD SILENT GRAPH {staging[g]} TO GRAPH {g} ;\nDROP SILENT GRAPH {staging[g]}" for g in gains]
+    return [*moves, *adds]
+
+
+def _update_parts(drops: Sequence[str], quads: Sequence[Quad], base: str | None = None) -> Iterator[str]:
+    """The text of `drops` then `insert_operations(quads)`, piece by piece (the body of a streamed
+    request is never held whole): one INSERT DATA of the ground quads and one INSERT {…} WHERE {}
+    of those with blank nodes, graph by graph, each subject's triples as one `s p o ; p o .`
+    and IRIs under `base` relative to a BASE line — a third smaller than N-Triples lines, as a
+    server's request limit counts bytes (Oxigraph server: 128 MiB)."""
+    inserts = [
+        (head, tail, chosen)
+        for head, tail, chosen in (
+            ("INSERT DATA {\n", "}", [q for q in quads if not _has_blank(q)]),
+            ("INSERT {\n", "} WHERE {}", [q for q in quads if _has_blank(q)]),
+        )
+        if chosen
+    ]
+    if base:
+        yield f"BASE <{base}>\n"
+
+    def short(term: Any) -> str:
+        if isinstance(term, NamedNode) and base and term.value.startswith(base):
+            relative = term.value[len(base) :]
+            if _safe_relative(relative):
+                return f"<{relative}>"
+        return str(term)
+
+    if drops:
+        yield " ;\n".join(drops)
+    for n, (head, tail, chosen) in enumerate(inserts):
+        yield (" ;\n" if drops or n else "") + head
+        by_graph: dict[Any, dict[Any, list[Quad]]] = {}
+        for quad in chosen:
+            by_graph.setdefault(quad.graph_name, {}).setdefault(quad.subject, []).append(quad)
+        for graph, subjects in by_graph.items():
+            yield f"GRAPH {short(graph)} {{\n"
+            for chunk in _chunks(list(subjects.items()), REMOTE_CHUNK):
+                yield "".join(
+                    short(subject)
+                    + " "
+                    + " ;\n  ".join(f"{short(q.predicate)} {short(q.object)}" for q in members)
+                    + " .\n"
+                    for subject, members in chunk
+                )
+            yield "}\n"
+        yield tail
+
+
+def _safe_relative(relative: str) -> bool:
+    """Whether `<relative>` resolves against the base to exactly base + relative (RFC 3986): no
+    scheme-like first segment, no leading '/', '?', '#' or '.', no dot segment."""
+    if not relative or relative[0] in "/?#." or ":" in relative.split("/", 1)[0]:
+        return False
+    return not any(segment in (".", "..") for segment in relative.split("/"))
+
+
+def _refuse_partial(url: str, headers: httpx.Headers) -> None:
+    """Raise PartialAnswer when the server says its answer may be cut short: Virtuoso sends
+    `X-SPARQL-MaxRows: N` with an answer of N rows, its cap (ResultSetMaxRows) reached — an answer
+    of exactly N rows is refused too, as it cannot be told from a cut one — and X-SQL-State /
+    X-SQL-Message with an "anytime" query's partial result."""
+    cap = headers.get("x-sparql-maxrows")
+    state = headers.get("x-sql-state")
+    if cap or state:
+        said = f"its row cap of {cap}" if cap else f"{state}: {headers.get('x-sql-message', '')[:200]}"
+        raise PartialAnswer(
+            f"the SPARQL server at {url} answered with a partial result ({said}): raise its row and "
+            "time limits (docs/deployment.md, what the API needs from the engine)"
+        )
 
 
 def _has_blank(quad: Quad) -> bool:
@@ -609,14 +774,33 @@ def _term(value: Mapping[str, Any], blanks: dict[str, ox.BlankNode]) -> Term:
 
 
 def parse_triples(body: bytes, media: str) -> Iterator[Triple]:
-    """Triples of an N-Triples or Turtle answer."""
+    """Triples of an RDF/JSON, N-Triples or Turtle answer."""
     kind = media.split(";")[0].strip().lower()
+    if kind == _RDF_JSON:
+        return _rdf_json_triples(body)
     fmt = RdfFormat.TURTLE if kind in ("text/turtle", "application/x-turtle") else RdfFormat.N_TRIPLES
     return (quad.triple for quad in ox.parse(body, format=fmt))
 
 
+def _rdf_json_triples(body: bytes) -> Iterator[Triple]:
+    """RDF/JSON: `{subject: {predicate: [{"type", "value", "lang", "datatype"}…]}}`, a blank
+    subject written `_:label` (Virtuoso: `nodeID://…`). A value written as a JSON number
+    (Virtuoso does, for numbers) keeps its text as written."""
+    document = json.loads(body, parse_float=str, parse_int=str)
+    blanks: dict[str, ox.BlankNode] = {}
+    for subject, properties in document.items():
+        kind = "bnode" if subject.startswith(("_:", "nodeID://")) else "uri"
+        node = _term({"type": kind, "value": subject}, blanks)
+        for predicate, values in properties.items():
+            for value in values:
+                if "lang" in value:
+                    value = {**value, "xml:lang": value["lang"]}
+                yield Triple(node, NamedNode(predicate), _term(value, blanks))  # type: ignore[arg-type]
+
+
 __all__ = [
     "AnswerTooLarge",
+    "PartialAnswer",
     "RemoteError",
     "RemoteSyntaxError",
     "RemoteTimeout",

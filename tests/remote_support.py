@@ -133,7 +133,11 @@ def start_oxigraph(folder: Path) -> Server:
     )
     base = f"http://127.0.0.1:{port}"
     _wait_http(f"{base}/query", process, log)
-    endpoint = Endpoint(query=f"{base}/query", update=f"{base}/update", graph_store=f"{base}/store")
+    # One update request is one transaction on Oxigraph server, and it takes requests up to
+    # 128 MiB: a whole write in one request keeps readers from seeing staging graphs.
+    endpoint = Endpoint(
+        query=f"{base}/query", update=f"{base}/update", graph_store=f"{base}/store", write_mode="single"
+    )
     return Server("oxigraph", endpoint, process, folder, log, env=endpoint.to_env())
 
 
@@ -180,8 +184,9 @@ MaxKeepAlives = 10
 KeepAliveTimeout = 10
 
 [SPARQL]
-; Khadamat reads whole graphs and large answers: the default cap of 10000 rows would cut them.
-ResultSetMaxRows = 10000000
+; Khadamat reads whole graphs and large answers: the default cap of 10000 rows would cut them
+; (a cut answer is refused: khadamat.remote_store.PartialAnswer).
+ResultSetMaxRows = {max_rows}
 MaxSortedTopRows = 10000000
 MaxQueryCostEstimationTime = 0
 MaxQueryExecutionTime = 600
@@ -197,8 +202,9 @@ DB.DBA.RDF_DEFAULT_USER_PERMS_SET('{WRITE_USER}', 3);
 """
 
 
-def start_virtuoso(folder: Path) -> Server:
-    """`virtuoso-t` in the foreground with its own database folder, ini and loopback ports."""
+def start_virtuoso(folder: Path, max_rows: int = 10_000_000) -> Server:
+    """`virtuoso-t` in the foreground with its own database folder, ini and loopback ports;
+    `max_rows` is its ResultSetMaxRows (the most rows of one answer)."""
     if VIRTUOSO is None or ISQL is None:
         raise Unavailable("no virtuoso-t/isql-vt: install the Debian package virtuoso-opensource (.ci/run)")
     db = folder / "db"
@@ -206,7 +212,9 @@ def start_virtuoso(folder: Path) -> Server:
     sql_port, http_port = free_port(), free_port()
     ini = folder / "virtuoso.ini"
     vsp = VIRTUOSO_VSP if VIRTUOSO_VSP.is_dir() else db
-    ini.write_text(_VIRTUOSO_INI.format(db=db, sql_port=sql_port, http_port=http_port, vsp=vsp))
+    ini.write_text(
+        _VIRTUOSO_INI.format(db=db, sql_port=sql_port, http_port=http_port, vsp=vsp, max_rows=max_rows)
+    )
     log = folder / "virtuoso-console.log"
     process = subprocess.Popen(
         [VIRTUOSO, "+foreground", "+configfile", str(ini)],

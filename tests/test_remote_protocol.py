@@ -10,7 +10,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 from pyoxigraph import Literal, NamedNode
 
-from khadamat.remote_store import bind_projected, parse_results, query_form
+from khadamat.remote_store import bind_projected, parse_results, parse_triples, query_form
 from khadamat.results import Boolean, Solutions
 
 EX = "http://example.org/"
@@ -89,3 +89,35 @@ def test_ask_answers_and_query_forms() -> None:
     assert isinstance(parse_results(b'{"head": {}, "boolean": false}'), Boolean)
     assert query_form("PREFIX select: <urn:x> # CONSTRUCT\nASK { ?s select:p 'SELECT' }") == "ask"
     assert query_form("BASE <http://x/> CONSTRUCT WHERE { ?s ?p ?o }") == "construct"
+
+
+# A CONSTRUCT answer as virtuoso-t 7.2.5 writes it in RDF/JSON, lines wrapped (its N-Triples of the same query
+# writes the doubles "2.32e+06" and "1.13543e+07": six digits).
+VIRTUOSO_RDF_JSON = b"""{
+  "http://example.org/cost" : { "http://example.org/value" : [
+      { "type" : "literal", "value" : 2320000 ,
+        "datatype" : "http://www.w3.org/2001/XMLSchema#double" } ,
+      { "type" : "literal", "value" : 11354321 ,
+        "datatype" : "http://www.w3.org/2001/XMLSchema#double" } ] ,
+    "http://example.org/part" : [ { "type" : "bnode", "value" : "_:vb10034" } ] ,
+    "http://example.org/title" : [
+      { "type" : "literal", "value" : "\\u0647\\u0632\\u06CC\\u0646\\u0647" , "lang" : "fa" } ] } ,
+  "_:vb10034" : { "http://example.org/value" : [
+      { "type" : "literal", "value" : 0.5 , "datatype" : "http://www.w3.org/2001/XMLSchema#decimal" } ] }
+}
+"""
+
+
+def test_virtuoso_rdf_json_keeps_every_digit_of_a_double() -> None:
+    triples = list(parse_triples(VIRTUOSO_RDF_JSON, "application/rdf+json"))
+    cost, value = NamedNode(EX + "cost"), NamedNode(EX + "value")
+    assert {t.object for t in triples if t.subject == cost and t.predicate == value} == {
+        Literal("2320000", datatype=NamedNode(XSD + "double")),
+        Literal("11354321", datatype=NamedNode(XSD + "double")),
+    }
+    assert Literal("هزینه", language="fa") in {t.object for t in triples}
+    (part,) = [t.object for t in triples if t.predicate == NamedNode(EX + "part")]
+    assert isinstance(part, ox.BlankNode)  # the same node as the subject of its own triple
+    assert [str(t.object) for t in triples if t.subject == part] == [
+        '"0.5"^^<http://www.w3.org/2001/XMLSchema#decimal>'
+    ]
