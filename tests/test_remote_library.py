@@ -85,6 +85,8 @@ def stores(server: Server, generated: tuple[Path, Path]) -> Iterator[tuple[objec
 
 _BLANK = re.compile(r"_:[A-Za-z0-9]+")
 _NUMERIC = {XSD + "decimal", XSD + "double", XSD + "float"}
+
+
 def _plain(value: object) -> str:
     """A term as text; decimals and doubles by value to 12 digits (engines keep 15 to 18)."""
     if isinstance(value, Literal) and value.datatype.value in _NUMERIC:
