@@ -80,8 +80,9 @@ def common_options() -> argparse.ArgumentParser:
         "--write-mode",
         choices=WRITE_MODES,
         help=(
-            "how a large write reaches the server: staged (staging graphs, then one request that moves "
-            "them: any engine) or single (one update request: engines that run it as one transaction); "
+            "how a large write reaches the server: staged (staging graphs, then requests that move "
+            "them in, 150 graphs each: any engine) or single (one update request: engines that run it "
+            "as one transaction); "
             f"default: ${WRITE_MODE_ENV} or {DEFAULT_WRITE_MODE} (docs/deployment.md)"
         ),
     )

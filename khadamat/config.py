@@ -26,7 +26,7 @@ AUTH_ENV = "KHADAMAT_ENDPOINT_AUTH"
 AUTH_SCHEMES = ("basic", "digest")
 WRITE_MODE_ENV = "KHADAMAT_WRITE_MODE"
 # How a large write reaches the server (docs/deployment.md, "What each engine guarantees"):
-# staged — staging graphs, then one update request that moves them (any engine, any size; readers
+# staged — staging graphs, then short requests that move them in (any engine, any size; readers
 #   of the union default graph see the staging triples while they are uploaded);
 # single — the whole write in one update request (engines that run a request as one transaction
 #   and take its size: Oxigraph server up to its 128 MiB request limit, Fuseki, GraphDB).
