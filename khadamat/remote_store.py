@@ -21,7 +21,8 @@ What the embedded store does with pyoxigraph, this one does with requests:
   `MOVE`/`ADD` only (one for up to SWITCH_BATCH graphs) switch them in — the only way on an engine
   whose parser cannot take a large request (Virtuoso 7.2), at the price of readers of the union
   graph seeing the staging triples during the upload, and a write of more graphs than a batch
-  being switched in several requests. A failed upload drops its staging graphs, changes nothing.
+  being switched in several requests. A failed upload drops its staging graphs, changes nothing;
+  a switch that fails after its first request says which part is switched (run the load again).
 * answers: a server that cut an answer short raises `PartialAnswer`, never taken as whole —
   Virtuoso's row cap on a SELECT (`X-SPARQL-MaxRows`) and "anytime" partial results
   (`X-SQL-State`); a CONSTRUCT it cuts silently, so a whole graph read is checked against its count.
@@ -404,8 +405,10 @@ class SparqlStore:
         before_switch: Callable[[], None] | None,
     ) -> None:
         """A large write: the new graphs and the added quads uploaded into staging graphs, chunk
-        by chunk, then one short update request (`MOVE` over each replaced graph, `ADD` into a
-        graph that only gains quads) switches them in — no data in it, whatever the size."""
+        by chunk, then short update requests (`MOVE` over each replaced graph, `ADD` into a graph
+        that only gains quads; SWITCH_BATCH graphs each) switch them in — no data in them,
+        whatever the size. A failure between two switch requests leaves the graphs moved so far
+        switched: the error says so (the same load run again finishes it)."""
         uploads: dict[NamedNode, list[Triple]] = {g: list(t) for g, t in content.items()}
         gains: list[NamedNode] = []  # graphs `added` adds to without replacing them
         for quad in added:
@@ -430,8 +433,19 @@ class SparqlStore:
                     self.update(" ;\n".join(insert_operations(blank)))
             if before_switch is not None:
                 before_switch()
-            for batch in _chunks(_switch_operations(content, gains, staging), SWITCH_BATCH):
-                self.update(" ;\n".join(batch))
+            batches = list(_chunks(_switch_operations(content, gains, staging), SWITCH_BATCH))
+            for done, batch in enumerate(batches):
+                try:
+                    self.update(" ;\n".join(batch))
+                except RemoteError as exc:
+                    if not done:
+                        raise
+                    # Some graphs are the new version already: say so, and how to finish it.
+                    raise RemoteError(
+                        f"the switch stopped after {done} of {len(batches)} requests ({exc}): the graphs "
+                        "moved so far hold the new version, the others the old one — run the same load "
+                        "again to finish it (it rewrites every graph of the submission)"
+                    ) from exc
         except BaseException:
             for target in staging.values():
                 with contextlib.suppress(RemoteError):

@@ -224,7 +224,7 @@ def prepare_isolated(
 
 # Writing --------------------------------------------------------------------------------------
 def write_graphs(
-    store: OxigraphStore, store_dir: Path, graphs: Mapping[NamedNode, list[Triple]], info: history.VersionInfo
+    store: Store, store_dir: Path, graphs: Mapping[NamedNode, list[Triple]], info: history.VersionInfo
 ) -> None:
     """Write one version: its graphs and the new provenance graph into a new generation, its
     history record (content, then record) just before the generation becomes visible.

@@ -63,7 +63,8 @@ def find_duplicates(
 ) -> list[dict[str, Term | str | float]]:
     """The merged rows of the three duplicate queries, best score first."""
     return merged_duplicates(
-        duplicate_rows(store, name, agency, threshold, across_families) for name in QUERIES
+        duplicate_rows(store, name, agency, threshold=threshold, across_families=across_families)
+        for name in QUERIES
     )
 
 
@@ -80,7 +81,12 @@ def merged_duplicates(answers: Iterable[list[dict[str, Term]]]) -> list[dict[str
 
 
 def duplicate_rows(
-    store: OxigraphStore, name: str, agency: str | None, threshold: float | None, across_families: bool
+    store: OxigraphStore,
+    name: str,
+    agency: str | None,
+    *,
+    threshold: float | None = None,
+    across_families: bool = False,
 ) -> list[dict[str, Term]]:
     """The rows of one duplicate query of the library."""
     params = {"acrossFamilies": "true" if across_families else "false"}

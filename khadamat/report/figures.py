@@ -29,7 +29,7 @@ from khadamat.store import Store, Term
 
 # Queries of an evaluation run at once (the validation, each duplicate and gap query, the figures,
 # the provinces); the validation spreads its own queries over its own threads as well.
-_PARTS = 3
+_THREADS = 3
 
 HERE = Path(__file__).resolve().parent
 SEVERITIES = ("Violation", "Warning", "Info")
@@ -155,12 +155,12 @@ def province_rows(store: Store, agency_iri: str | None) -> list[dict[str, Any]]:
 
 # Runs a function over items: the built-in `map` one after the other, an executor's `map` side by
 # side (it starts them all at once and yields the answers in order, waiting for each).
-Mapper = Callable[..., Iterable[Any]]
+MapFn = Callable[..., Iterable[Any]]
 Answers = Iterable[list[dict[str, Term]]]
 
 
 def gap_answers(
-    store: Store, on_date: dt.date, agency_iri: str | None, map_: Mapper = map
+    store: Store, on_date: dt.date, agency_iri: str | None, map_: MapFn = map
 ) -> tuple[list[str], Answers]:
     """The rows of every gap query (names, answers), started by `map_`.
 
@@ -195,11 +195,11 @@ def gap_counts(store: Store, names: list[str], answers: Answers) -> dict[str, Co
     return out
 
 
-def duplicate_answers(store: Store, agency: str | None, map_: Mapper = map) -> Answers:
+def duplicate_answers(store: Store, agency: str | None, map_: MapFn = map) -> Answers:
     """The rows of each duplicate query of `khadamat duplicates`, started by `map_`."""
     from khadamat.commands.duplicates import QUERIES, duplicate_rows
 
-    return map_(lambda name: duplicate_rows(store, name, agency, None, False), QUERIES)  # type: ignore[arg-type]
+    return map_(lambda name: duplicate_rows(store, name, agency), QUERIES)  # type: ignore[arg-type]
 
 
 def duplicate_pairs(store: Store, answers: Answers) -> list[tuple[str | None, str | None]]:
@@ -325,12 +325,12 @@ def evaluate(
     by_code = {a["code"]: a for a in agencies}
     # The parts are independent reads of one store: run side by side, they keep both cores busy
     # (pyoxigraph releases the GIL while it evaluates; the validation spreads its own queries).
-    with ThreadPoolExecutor(max_workers=_PARTS) as pool:
+    with ThreadPoolExecutor(max_workers=_THREADS) as pool:
         # Every query is its own task, the longest first, so that both cores stay busy to the end.
         found = pool.submit(findings_of, store, on_date, code) if with_findings else None
         duplicates = duplicate_answers(store, code, pool.map)
         figures_of = pool.submit(figure_rows, store, "agency", on_date, scope_iri)
-        gap_names, gap_rows = gap_answers(store, on_date, scope_iri, pool.map)
+        gap_names, gap_found = gap_answers(store, on_date, scope_iri, pool.map)
         provinces_of = pool.submit(province_rows, store, scope_iri)
         findings: dict[str, list[Any]] = defaultdict(list)
         every_finding: list[Any] = []
@@ -338,7 +338,7 @@ def evaluate(
             if code is None or f.agency in by_code:
                 findings[f.agency or ""].append(f)
                 every_finding.append(f)
-        pairs, gaps = duplicate_pairs(store, duplicates), gap_counts(store, gap_names, gap_rows)
+        pairs, gaps = duplicate_pairs(store, duplicates), gap_counts(store, gap_names, gap_found)
         figure_answer, provinces = figures_of.result(), provinces_of.result()
 
     tables: dict[str, list[dict[str, Any]]] = {}

@@ -17,7 +17,7 @@ from pyoxigraph import NamedNode
 from khadamat.namespaces import KH, ORG
 from khadamat.store import Store
 from khadamat.validation.engine import Finding, LegalSource, Validator, scope_subjects
-from khadamat.validation.enrich import enrich, rdf_file_text
+from khadamat.validation.enrich import Details, enrich, rdf_file_text
 from khadamat.validation.report import Report
 from khadamat.validation.sandbox import overlay
 
@@ -51,7 +51,7 @@ def validate(
     with_affiliates: bool = False,
     submission: Submission | None = None,
     on_date: dt.date | None = None,
-    details_of: str = "item",
+    details_of: Details = "item",
 ) -> Report:
     """Validate the store, one agency's graphs, or a submission with the store as its context.
 
@@ -92,7 +92,7 @@ def _validate(
     description: str,
     rdf_files: dict[NamedNode, str] | None = None,
     *,
-    details_of: str = "item",
+    details_of: Details = "item",
 ) -> Report:
     """Run the shapes on `store`, on the subjects of `scope_graphs` (∩ the agency's) if given."""
     if agency is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import Literal as OneOf
 from pathlib import Path as FilePath
 
 from pyoxigraph import Literal, NamedNode
@@ -20,6 +21,9 @@ from khadamat.validation.graph import TripleIndex
 from khadamat.validation.shapes import ENFORCES
 
 _CHUNK = 2000
+# What a finding is given besides the SHACL result: everything a reader needs ("item"), or its
+# agency and article only ("agency": enough to count findings per agency and rule).
+Details = OneOf["item", "agency"]
 
 
 def _chunks(items: Sequence[NamedNode]) -> Iterable[str]:
@@ -181,7 +185,7 @@ def enrich(
     findings: Sequence[Finding],
     rdf_files: dict[NamedNode, str] | None = None,
     *,
-    details_of: str = "item",
+    details_of: Details = "item",
 ) -> list[Finding]:
     """The findings with service ID, agency, title, source and legal source filled in.
 
