@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal as OneOf
 from pathlib import Path as FilePath
+from typing import Literal as OneOf
 
 from pyoxigraph import Literal, NamedNode
 
