@@ -22,10 +22,13 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import pytest
 
 from khadamat.config import Endpoint
 from khadamat.remote_store import endpoint_auth
@@ -248,6 +251,27 @@ def start_virtuoso(folder: Path, max_rows: int = 10_000_000) -> Server:
     )
     env = {**endpoint.to_env(), "KHADAMAT_ENDPOINT_PASSWORD": WRITE_PASSWORD}
     return Server("virtuoso", endpoint, process, folder, log, env=env)
+
+
+@contextmanager
+def loaded_server(name: str, tmp_path_factory: pytest.TempPathFactory, submission: Path) -> Iterator[Server]:
+    """A fresh server of the engine `name` with `submission` loaded by `khadamat load` (the test
+    is skipped when the engine is not installed); the writer's store folder (base, history, write
+    lock) is `server.folder / "store"`. The server is stopped at the end."""
+    from tests.security.store_support import khadamat
+
+    try:
+        running = start(name, tmp_path_factory.mktemp(name))
+    except Unavailable as exc:
+        pytest.skip(str(exc))
+    try:
+        folder = tmp_path_factory.mktemp(f"{name}-writer")
+        done = khadamat("load", str(submission), "--store", str(folder / "store"), "-q", env=running.env)
+        assert done.returncode == 0, done.stderr
+        running.folder = folder
+        yield running
+    finally:
+        running.stop()
 
 
 def start(name: str, folder: Path) -> Server:

@@ -27,7 +27,7 @@ from khadamat.namespaces import XSD
 from khadamat.querylib import PROFILES, library, profile_specs, run_construct, run_query
 from khadamat.store import open_store
 from khadamat.validation.engine import DATE_VARIABLE, Validator, date_literal
-from tests.remote_support import Server, Unavailable, start
+from tests.remote_support import Server, loaded_server
 from tests.security.store_support import khadamat
 
 pytestmark = pytest.mark.slow
@@ -59,19 +59,8 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, generated: tuple[Path, Path]
 ) -> Iterator[Server]:
-    try:
-        running = start(request.param, tmp_path_factory.mktemp(request.param))
-    except Unavailable as exc:
-        pytest.skip(str(exc))
-    try:
-        running.folder = tmp_path_factory.mktemp(f"{request.param}-writer")
-        loaded = khadamat(
-            "load", str(generated[0]), "--store", str(running.folder / "store"), "-q", env=running.env
-        )
-        assert loaded.returncode == 0, loaded.stderr
+    with loaded_server(request.param, tmp_path_factory, generated[0]) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")

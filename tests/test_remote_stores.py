@@ -22,7 +22,7 @@ from pyoxigraph import Literal, NamedNode, Quad
 from khadamat.config import Endpoint, Settings
 from khadamat.remote_store import RemoteError, SparqlStore
 from khadamat.store import open_store
-from tests.remote_support import Server, Unavailable, start
+from tests.remote_support import Server, loaded_server
 from tests.security.store_support import CATALOG, khadamat
 
 ENGINES = ["oxigraph", pytest.param("virtuoso", marks=pytest.mark.slow)]
@@ -32,18 +32,8 @@ DATE = "1405/04/09"
 @pytest.fixture(scope="module", params=ENGINES)
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A fresh server of the engine with examples/catalog loaded by `khadamat load`."""
-    try:
-        running = start(request.param, tmp_path_factory.mktemp(request.param))
-    except Unavailable as exc:
-        pytest.skip(str(exc))
-    try:
-        folder = tmp_path_factory.mktemp(f"{request.param}-writer")
-        loaded = khadamat("load", str(CATALOG), "--store", str(folder / "store"), "-q", env=running.env)
-        assert loaded.returncode == 0, loaded.stderr
-        running.folder = folder
+    with loaded_server(request.param, tmp_path_factory, CATALOG) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def both(server: Server, template: Path, *args: str) -> tuple[str, str]:

@@ -22,8 +22,8 @@ import httpx
 import pytest
 from khadamat.api.testing import live_server
 
-from tests.remote_support import Server, Unavailable, start
-from tests.security.store_support import BASE, CATALOG, KH, copy_store, khadamat
+from tests.remote_support import Server, loaded_server
+from tests.security.store_support import BASE, CATALOG, KH, copy_store
 from tests.submission_support import AGENCY, Tokens, agency_submission, bearer, make_tokens
 
 ENGINES = ["oxigraph", pytest.param("virtuoso", marks=pytest.mark.slow)]
@@ -41,18 +41,8 @@ def tokens(tmp_path_factory: pytest.TempPathFactory) -> Tokens:
 def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A fresh server of the engine with examples/catalog loaded by `khadamat load`; its writer's
     store folder (base, history, write lock) is `engine.folder / "store"`."""
-    try:
-        running = start(request.param, tmp_path_factory.mktemp(request.param))
-    except Unavailable as exc:
-        pytest.skip(str(exc))
-    try:
-        folder = tmp_path_factory.mktemp(f"{request.param}-writer")
-        loaded = khadamat("load", str(CATALOG), "--store", str(folder / "store"), "-q", env=running.env)
-        assert loaded.returncode == 0, loaded.stderr
-        running.folder = folder
+    with loaded_server(request.param, tmp_path_factory, CATALOG) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")
