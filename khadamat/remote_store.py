@@ -73,7 +73,12 @@ _CONTENT_HASH = NamedNode(KH + "contentHash")
 
 
 class RemoteError(RuntimeError):
-    """The SPARQL server refused or failed a request; the message names the URL, never a password."""
+    """The SPARQL server refused or failed a request; the message names the URL, never a password.
+    `status` is the HTTP status it answered with, when it answered (413: a request too large)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class RemoteUnavailable(RemoteError):
@@ -181,11 +186,13 @@ class SparqlStore:
         if response.status_code in (401, 403):
             raise RemoteError(
                 f"the SPARQL server at {url} refused the request ({response.status_code}): "
-                "check the user and KHADAMAT_ENDPOINT_PASSWORD, and the user's rights"
+                "check the user and KHADAMAT_ENDPOINT_PASSWORD, and the user's rights",
+                response.status_code,
             )
         if response.status_code >= 300:
             raise RemoteError(
-                f"the SPARQL server at {url} answered {response.status_code}: {_first_line(body)[:300]}"
+                f"the SPARQL server at {url} answered {response.status_code}: {_first_line(body)[:300]}",
+                response.status_code,
             )
         return body, response.headers.get("content-type", "")
 
@@ -389,7 +396,7 @@ class SparqlStore:
         try:
             self._post(self.endpoint.update_url, None, None, content=body())
         except (RemoteSyntaxError, RemoteError) as exc:
-            if not isinstance(exc, RemoteSyntaxError) and " answered 413" not in str(exc):
+            if isinstance(exc, RemoteError) and exc.status != 413:
                 raise  # unreachable, timed out, refused the user: said as it is
             raise RemoteError(
                 f"the SPARQL server at {self.endpoint.update_url} refused one update request of "

@@ -815,24 +815,14 @@ def compile_merged(
     else:
         values = "BIND (?this AS ?value)\n" + "\n".join(inner)
     tags = " ".join(f'"{i}"' for i in range(len(constraints)))
-    where = (
-        f"{focus}\n{values}\n"
-        + "".join(f"{o}\n" for o in outer)
-        + f"VALUES ?__component {{ {tags} }}\nFILTER (\n  "
-        + "\n  || ".join(branches)
-        + "\n)"
-    )
+    # One row per (value, constraint) pair; a row stays when its constraint is violated.
+    violated = f"VALUES ?__component {{ {tags} }}\nFILTER (\n  " + "\n  || ".join(branches) + "\n)"
+    where = f"{focus}\n{values}\n" + "".join(f"{o}\n" for o in outer) + violated
     branch = None
     if hashed and path and not outer and all(c.param != "minCount" for c in constraints):
         # No violation needs a missing value: the violations can be found among the value
         # pairs alone, and joined with the target afterwards (see merge_by_target).
-        group = (
-            f"{read}\n"
-            + "".join(f"{i}\n" for i in inner)
-            + f"VALUES ?__component {{ {tags} }}\nFILTER (\n  "
-            + "\n  || ".join(branches)
-            + "\n)"
-        )
+        group = f"{read}\n" + "".join(f"{i}\n" for i in inner) + violated
         branch = ("", focus, "?this ?__component ?value", group)
     return CompiledQuery(
         shape,
