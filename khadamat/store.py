@@ -260,6 +260,11 @@ class OxigraphStore:
         size = sum(len(t) for t in graphs.values()) + len(extra)
         try:
             copy = self._fill_copy(new_dir, graphs, extra, size)
+            if size >= BULK_THRESHOLD:
+                # A bulk load leaves many small, overlapping files: compacted once here, every
+                # later read is 15–35% faster (measured at 50k services: dup-near-titles 3.5 →
+                # 2.4 s, report-figures 2.7 → 2.3 s) for ~6 s more on this write.
+                copy.optimize()
             copy.flush()
             del copy  # closed: the generation is complete on disk
             generations.prepare_generation(new_dir)

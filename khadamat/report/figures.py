@@ -280,20 +280,35 @@ def _members(agencies: list[dict[str, Any]], level: str) -> dict[str, set[str]]:
     return out
 
 
+def _pairs_by_agency(pairs: list[tuple[str | None, str | None]]) -> dict[str, set[int]]:
+    """Each agency code → the indexes of the duplicate pairs it is in (either side).
+
+    Why an index: a unit's pairs are then the union of its members' sets, read once per unit;
+    scanning every pair for every agency took 1.6 s of the 50k report (1,767 agencies × 9k pairs)."""
+    out: dict[str, set[int]] = defaultdict(set)
+    for index, (a, b) in enumerate(pairs):
+        for code in (a, b):
+            if code is not None:
+                out[code].add(index)
+    return out
+
+
 def _attach(
     entry: dict[str, Any],
     members: set[str],
     findings: Mapping[str, list[Any]],
-    pairs: list[tuple[str | None, str | None]],
+    pairs_of: Mapping[str, set[int]],
     gaps: Mapping[str, Counter],
 ) -> None:
-    """Findings, duplicate pairs and gap rows of the agencies `members`, added to `entry`."""
+    """Findings, duplicate pairs and gap rows of the agencies `members`, added to `entry`.
+
+    A pair counts once for a unit, however many of the unit's agencies are in it."""
     from khadamat.validation.report import rule_name
 
     own = [f for code in members for f in findings.get(code, [])]
     entry["findings"] = _severity_counts(own)
     entry["findings_by_rule"] = dict(sorted(Counter(rule_name(f.shape) for f in own).items()))
-    entry["duplicate_pairs"] = sum(1 for a, b in pairs if a in members or b in members)
+    entry["duplicate_pairs"] = len(set().union(*(pairs_of.get(code, ()) for code in members)))
     entry["gap_rows"] = {name: sum(c[m] for m in members) for name, c in gaps.items()}
 
 
@@ -338,7 +353,8 @@ def evaluate(
             if code is None or f.agency in by_code:
                 findings[f.agency or ""].append(f)
                 every_finding.append(f)
-        pairs, gaps = duplicate_pairs(store, duplicates), gap_counts(store, gap_names, gap_found)
+        pairs_of = _pairs_by_agency(duplicate_pairs(store, duplicates))
+        gaps = gap_counts(store, gap_names, gap_found)
         figure_answer, provinces = figures_of.result(), provinces_of.result()
 
     tables: dict[str, list[dict[str, Any]]] = {}
@@ -364,7 +380,7 @@ def evaluate(
             entry = head | row
             # Findings and gap rows of no agency (a law graph, an article) count nationally only.
             extra = {""} if level == "national" else set()
-            _attach(entry, codes | extra, findings, pairs, gaps)
+            _attach(entry, codes | extra, findings, pairs_of, gaps)
             rows.append(entry)
         tables[level] = rows
     rankings = rank_all(tables["agency"], tables["family"])
