@@ -52,13 +52,17 @@ def validate(
     submission: Submission | None = None,
     on_date: dt.date | None = None,
     details_of: Details = "item",
+    workers: int | None = None,
 ) -> Report:
     """Validate the store, one agency's graphs, or a submission with the store as its context.
 
-    `details_of="agency"` leaves out each finding's title, service ID and source (see `enrich`)."""
+    `details_of="agency"` leaves out each finding's title, service ID and source (see `enrich`);
+    `workers` caps how many queries run at once (default: one per core, at most 4)."""
     day = on_date or dt.date.today()
     if submission is None:
-        return _validate(store, agency, with_affiliates, None, day, "store", details_of=details_of)
+        return _validate(
+            store, agency, with_affiliates, None, day, "store", details_of=details_of, workers=workers
+        )
     with overlay(store, submission) as sandbox:
         description = "submission: " + ", ".join(str(p) for p in submission.sources)
         report = _validate(
@@ -93,6 +97,7 @@ def _validate(
     rdf_files: dict[NamedNode, str] | None = None,
     *,
     details_of: Details = "item",
+    workers: int | None = None,
 ) -> Report:
     """Run the shapes on `store`, on the subjects of `scope_graphs` (∩ the agency's) if given."""
     if agency is not None:
@@ -103,7 +108,8 @@ def _validate(
         description = f"agency {agency}" + (" with affiliates" if with_affiliates else "")
     validator = Validator(store)
     scope = scope_subjects(store, scope_graphs) if scope_graphs is not None else None
-    findings = enrich(store, validator.graph, validator.run(scope, day), rdf_files, details_of=details_of)
+    found = validator.run(scope, day, workers)
+    findings = enrich(store, validator.graph, found, rdf_files, details_of=details_of)
     return Report(findings, day, validator.graph, description, minter=store.minter)
 
 

@@ -131,8 +131,14 @@ class Validator:
                 )
         return queries
 
-    def run(self, scope: Sequence[NamedNode] | None = None, on_date: dt.date | None = None) -> list[Finding]:
-        """Every finding of every shape; `scope` limits focus nodes, `on_date` is the validation date."""
+    def run(
+        self,
+        scope: Sequence[NamedNode] | None = None,
+        on_date: dt.date | None = None,
+        workers: int | None = None,
+    ) -> list[Finding]:
+        """Every finding of every shape; `scope` limits focus nodes, `on_date` is the validation
+        date, `workers` how many queries run at once (default `_WORKERS`)."""
         day = date_literal(on_date or dt.date.today())
         keep: set[NamedNode] | None = None
         if scope is not None and len(scope) > SCOPE_BY_FILTER:
@@ -151,7 +157,7 @@ class Validator:
         # every core is kept busy. Results are read in query order (stable output).
         # The slowest start first so that no core idles at the end: the queries merged by target
         # (several shapes each), then SHACL-SPARQL queries (the joins), then the rest.
-        workers = min(_WORKERS, len(queries))
+        workers = min(workers or _WORKERS, len(queries))
         order = sorted(
             range(len(queries)),
             key=lambda i: (-len(queries[i].parts), queries[i].component != _SPARQL_COMPONENT),
