@@ -64,6 +64,29 @@ def test_every_planted_defect_is_found_and_nothing_else(
     assert found == expected
 
 
+def test_the_findings_do_not_depend_on_how_many_queries_run_at_once(store: Path) -> None:
+    """The evaluation report validates one query at a time beside its other queries; the command
+    runs one per core. Both must give the same findings, exactly the planted defects."""
+    import datetime as dt
+
+    from khadamat.config import Settings
+    from khadamat.store import open_store
+    from khadamat.validation import validate
+    from khadamat.validation.report import rule_name
+
+    opened = open_store(Settings(store_dir=store), read_only=True)
+    try:
+        one, many = (
+            validate(opened, on_date=dt.date.fromisoformat(DATE), workers=workers).findings
+            for workers in (1, 3)
+        )
+    finally:
+        opened.close()
+    assert [f.key() for f in one] == [f.key() for f in many]
+    found = {(f.focus.value.removeprefix(BASE), rule_name(f.shape)) for f in one}
+    assert found == {(row["focus"], row["rule"]) for row in planted()}
+
+
 def test_findings_carry_service_id_agency_and_the_article_they_enforce(
     store: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
