@@ -164,6 +164,25 @@ def test_a_missed_target_is_shown_with_where_its_time_went() -> None:
     assert "Where" not in text.split("**Gap and duplicate queries**")[1]
 
 
+def test_a_missed_report_says_where_its_time_and_cpu_go() -> None:
+    """The report's paragraph: each step alone, then the least time its CPU allows on the cores."""
+    report = _report()
+    report["parts"] = [*report["parts"], "report"]
+    report["sizes"]["50000"]["report"] = {
+        "evaluation": {"seconds": 11.5, "load_average": [1.4]},
+        "steps": {"validation (findings)": 7.0, "duplicate queries": 4.8},
+        "report_cpu": 19.4,
+        "cores": 2,
+        "_run": {"load_average_before": [1.0], "load_average_after": [1.0]},
+    }
+    text = readme.section(report)
+    assert (
+        "Where the report's time goes at 50,000 services, each step alone: "
+        "validation (findings) 7.0 s, duplicate queries 4.8 s. The steps of the report use 19.4 s of CPU "
+        "in all: on 2 cores, where the report runs them side by side, it cannot take less than 9.7 s"
+    ) in text
+
+
 def test_a_part_measured_again_is_written_into_the_earlier_run(tmp_path: Path) -> None:
     earlier = tmp_path / "run.json"
     earlier.write_text(json.dumps(_report()), encoding="utf-8")
