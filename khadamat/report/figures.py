@@ -30,8 +30,9 @@ from khadamat.store import Store, Term
 
 # Queries of an evaluation running at once: one per core. The validation, one task among the
 # duplicate and gap queries, the figures and the provinces, runs its own queries on half as many.
-# More threads than cores made each query slower, not the report faster (at 50k on 2 cores: 3
-# tasks with 2 validation workers, 10.5–11.9 s and 20–22 s CPU; 2 with 1, 9.7–10.2 s and 18 s).
+# More threads than cores made each query slower, not the report faster (evaluate() at 50k on 2
+# cores: 3 threads with 2 validation workers, 10.5–11.9 s and 20–22 s of CPU; 2 with 1, 9.7–10.2 s
+# and 18 s).
 _THREADS = max(1, os.cpu_count() or 1)
 _VALIDATION_WORKERS = max(1, _THREADS // 2)
 

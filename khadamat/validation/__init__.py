@@ -73,6 +73,7 @@ def validate(
             day,
             description,
             _rdf_files(submission),
+            workers=workers,
         )
     report.notices = [str(n) for n in submission.notices]
     return report
