@@ -396,6 +396,8 @@ class SparqlStore:
         try:
             self._post(self.endpoint.update_url, None, None, content=body())
         except (RemoteSyntaxError, RemoteError) as exc:
+            # A body over the server's limit: 413, or 400 from Oxigraph server ("SPARQL body
+            # payloads are limited to 134217728 bytes"); the text we send is never malformed.
             if isinstance(exc, RemoteError) and exc.status != 413:
                 raise  # unreachable, timed out, refused the user: said as it is
             raise RemoteError(
