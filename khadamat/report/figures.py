@@ -322,6 +322,15 @@ def _attach(
     entry["gap_rows"] = {name: sum(c[m] for m in members) for name, c in gaps.items()}
 
 
+def _check_scope(agencies: list[dict[str, Any]], agency: str | None, family: str | None) -> None:
+    """Raise ScopeError unless the scope's code is in `agencies` (and a family is at the top)."""
+    code = agency or family
+    if code and not any(a["code"] == code for a in agencies):
+        raise ScopeError(f"no agency with code '{code}' in the store (دستگاهی با کد «{code}» نیست)")
+    if family and any(a["code"] == family and a["family"] != family for a in agencies):
+        raise ScopeError(f"'{family}' is not a family: it is under another agency (خانواده نیست)")
+
+
 def evaluate(
     store: Store,
     on_date: dt.date,
@@ -342,23 +351,24 @@ def evaluate(
         scope_iri = store.minter.agency(code).value if code else None
     except ValueError:  # a code no agency can have (control characters): no such agency
         raise ScopeError(f"no agency with code {code!r} in the store (چنین دستگاهی نیست)") from None
-    agencies = agency_rows(store, scope_iri)
-    if code and not any(a["code"] == code for a in agencies):
-        raise ScopeError(f"no agency with code '{code}' in the store (دستگاهی با کد «{code}» نیست)")
-    if family and any(a["code"] == family and a["family"] != family for a in agencies):
-        raise ScopeError(f"'{family}' is not a family: it is under another agency (خانواده نیست)")
-    by_code = {a["code"]: a for a in agencies}
     # The parts are independent reads of one store: run side by side, they keep both cores busy
     # (pyoxigraph releases the GIL while it evaluates; the validation runs its own queries on
     # _VALIDATION_WORKERS threads of its own).
     with ThreadPoolExecutor(max_workers=_THREADS) as pool:
-        # Every query is its own task, the validation (the longest) first, so that both cores
+        # The agency list goes first. A scope is checked against it before anything else starts;
+        # a national report reads it beside the other queries (0.24 s at 50k that no core idles for).
+        agencies_of = pool.submit(agency_rows, store, scope_iri)
+        if code:
+            _check_scope(agencies_of.result(), agency, family)
+        # Every query is its own task, the validation (the longest) next, so that both cores
         # stay busy to the end.
         found = pool.submit(findings_of, store, on_date, code) if with_findings else None
         duplicates = duplicate_answers(store, code, pool.map)
         figures_of = pool.submit(figure_rows, store, "agency", on_date, scope_iri)
         gap_names, gap_found = gap_answers(store, on_date, scope_iri, pool.map)
         provinces_of = pool.submit(province_rows, store, scope_iri)
+        agencies = agencies_of.result()
+        by_code = {a["code"]: a for a in agencies}
         findings: dict[str, list[Any]] = defaultdict(list)
         every_finding: list[Any] = []
         for f in found.result() if found is not None else []:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from khadamat.formatting import jalali_date, number
 from khadamat.output import csv_text
 from khadamat.report.figures import labels
-from khadamat.report.tables import columns, tables
+from khadamat.report.tables import Column, columns, tables
 
 FORMATS = ("html", "json", "csv", "xlsx")
 MEDIA_TYPES = {
@@ -95,6 +96,35 @@ def _change(value: Any, lang: str) -> str:
     return sign + number(abs(value), lang)
 
 
+# A cell of an HTML table: (class, text, change or None, the change's class).
+Cell = tuple[str, str, str | None, str]
+
+
+def _cells(
+    cols: list[Column], rows: list[dict[str, Any]], shown: Callable[[Any], str], lang: str, none: str
+) -> list[list[Cell]]:
+    """Each row's cells as the page shows them: a number in the reader's digits with its change
+    since the earlier report beside it, any other value as text.
+
+    Why here and not in the template: a national catalog's tables have ~85k cells, and jinja
+    spends about three times as long deciding each cell as this loop does (0.40 s against 0.15 s
+    for the 50k catalog's page)."""
+    out = []
+    for row in rows:
+        line: list[Cell] = []
+        for col in cols:
+            value = row.get(col.key)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                delta = row.get(f"{col.key}__change")
+                trend = "up" if delta and delta > 0 else "down" if delta and delta < 0 else ""
+                line.append(("n", shown(value), None if delta is None else _change(delta, lang), trend))
+            else:
+                text = none if value is None else str(value)
+                line.append(("name" if col.key == "name" else "", text, None, ""))
+        out.append(line)
+    return out
+
+
 def to_html(data: dict[str, Any], lang: str = "fa") -> str:
     """The standalone page: tables, charts (SVG inline), formulas; nothing fetched from outside."""
     from khadamat.report.charts import all_charts
@@ -110,12 +140,17 @@ def to_html(data: dict[str, Any], lang: str = "fa") -> str:
     env.filters["num"] = lambda v: "" if v is None else shown(v)
     env.filters["change"] = lambda v: _change(v, lang)
     env.filters["jalali"] = lambda v: jalali_date(v, lang)
+    words = page_words(lang)
+    shaped_tables = [
+        (name, title, cols, rows if name == "national" else _cells(cols, rows, shown, lang, words["none"]))
+        for name, title, cols, rows in tables(data, lang)
+    ]
     template = env.get_template("report.html.j2")
     return template.render(
         data=data,
         lang=lang,
-        words=page_words(lang),
-        tables=list(tables(data, lang)),
+        words=words,
+        tables=shaped_tables,
         charts=all_charts(data, lang),
         columns=columns,
     )
