@@ -734,6 +734,34 @@ def _mergeable(constraint: Constraint) -> bool:
     return True
 
 
+def _costly_test(constraint: Constraint) -> bool:
+    """Whether a value-type test costs more per value than grouping the values does.
+
+    Measured at 50k services: sh:datatype (datatype() and a cast per value), sh:class (a join
+    per value) and the string tests gain from testing each distinct value once; sh:in (a few IRI
+    comparisons) and rdf:langString (LANG() of titles that are nearly all distinct) do not."""
+    if constraint.param == "in":
+        return False
+    return not (constraint.param == "datatype" and constraint.value == NamedNode(RDF + "langString"))
+
+
+def _failing_values(path: Path, pattern: str, test: str, index: int, fresh: Iterator[int]) -> str:
+    """An OPTIONAL binding ?__fails{index} for each value of `path` that fails a value-type test.
+
+    Why: such a test (sh:datatype, sh:class, sh:pattern …) depends on the value alone, and a
+    catalog repeats values many times (its 300k booleans are two terms). Each distinct value is
+    tested once and the answer joined back by hash, instead of testing every (node, value) pair:
+    pyoxigraph reads a term's text for each test, and datatype() builds an IRI. At 50k services
+    the boolean fields' query went from 0.41 to 0.25 s, the eleven queries this changes from 3.56
+    to 3.07 s. GROUP BY, not DISTINCT: pyoxigraph pushes a FILTER into a DISTINCT sub-select,
+    back to every pair.
+    """
+    values = _scan(path, f"?__node{index}", "?value", fresh)
+    group = f"{{ SELECT ?value WHERE {{ {values} }} GROUP BY ?value }}"
+    test_group = f"{group} {pattern} FILTER ({test}) BIND (true AS ?__fails{index})"
+    return f"OPTIONAL {{ SELECT ?value ?__fails{index} WHERE {{ {test_group} }} }}"
+
+
 def compile_merged(
     shape: Shape,
     constraints: Sequence[Constraint],
@@ -782,16 +810,18 @@ def compile_merged(
             condition = f"!BOUND(?__has{index})"
         elif param == "hasValue":
             condition = f"!({_same_term('value', constraint.value)})"
-        elif param == "in":
-            allowed = (
-                " || ".join(f"({_same_term('value', m)})" for m in in_lists(constraint.value)) or "false"
-            )
-            condition = f"BOUND(?value) && !({allowed})"
         else:
-            pattern, test = _value_condition(constraint, subclasses, f"__class{index}", hashed)
-            if pattern:
-                inner.append(pattern)
-            condition = f"BOUND(?value) && ({test})"
+            if param == "in":
+                allowed = " || ".join(f"({_same_term('value', m)})" for m in in_lists(constraint.value))
+                pattern, test = "", f"!({allowed or 'false'})"
+            else:
+                pattern, test = _value_condition(constraint, subclasses, f"__class{index}", hashed)
+            if hashed and shape.path is not None and _costly_test(constraint):
+                inner.append(_failing_values(shape.path, pattern, test, index, fresh))
+                condition = f"BOUND(?__fails{index})"
+            else:
+                inner += [pattern] if pattern else []
+                condition = f"BOUND(?value) && ({test})"
         branches.append(f'(?__component = "{index}" && {condition})')
         tagged.append((constraint.component, reports_value))
     if path:
