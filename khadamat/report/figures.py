@@ -360,13 +360,14 @@ def evaluate(
         agencies_of = pool.submit(agency_rows, store, scope_iri)
         if code:
             _check_scope(agencies_of.result(), agency, family)
-        # Every query is its own task, the validation (the longest) next, so that both cores
-        # stay busy to the end.
+        # Every query is its own task, the long ones first (at 50k: the validation 6.4 s, the
+        # duplicate queries 4.6 s, the figures 2.8 s, the provinces 0.7 s) and the eleven gap
+        # queries (0.03–0.5 s) last, so that both cores stay busy to the end.
         found = pool.submit(findings_of, store, on_date, code) if with_findings else None
         duplicates = duplicate_answers(store, code, pool.map)
         figures_of = pool.submit(figure_rows, store, "agency", on_date, scope_iri)
-        gap_names, gap_found = gap_answers(store, on_date, scope_iri, pool.map)
         provinces_of = pool.submit(province_rows, store, scope_iri)
+        gap_names, gap_found = gap_answers(store, on_date, scope_iri, pool.map)
         agencies = agencies_of.result()
         by_code = {a["code"]: a for a in agencies}
         findings: dict[str, list[Any]] = defaultdict(list)
