@@ -72,8 +72,8 @@ async def reports(
 ) -> Response:
     """Circular 29168 art. 12; regulation on electronic services art. 18–19. `date` is Jalali or
     ISO (default today); `agency` or `family` narrows it; `lang` (or Accept-Language) fa or en."""
-    from khadamat.report import ScopeError, evaluate
-    from khadamat.report.writers import write
+    from khadamat.report import ScopeError
+    from khadamat.report.writers import render
 
     if agency and family:
         raise ApiError(422, "give agency or family, not both", "یا دستگاه یا خانواده، نه هر دو")
@@ -82,7 +82,7 @@ async def reports(
     store = store_of(request)
 
     def compute() -> bytes:
-        return write(evaluate(store, day, agency=agency, family=family).data, fmt, reader)
+        return render(store, day, fmt, reader, agency=agency, family=family)
 
     key = ("report", agency, family, day.isoformat(), reader, fmt)
     try:

@@ -27,7 +27,7 @@ from khadamat.config import Settings
 from khadamat.jalali import parse_date
 from khadamat.report import evaluate
 from khadamat.report import figures as fig
-from khadamat.report.writers import write
+from khadamat.report.writers import render, write
 from khadamat.store import OxigraphStore, open_store
 
 TARGETS = Path(__file__).resolve().parent / "targets.json"
@@ -81,7 +81,7 @@ def measure(store: OxigraphStore, repeat: int = 3, day: dt.date | None = None) -
     walls, cpus, loads, size = [], [], [], 0
     national: dict[str, Any] = {}
     for _ in range(repeat):
-        wall, cpu, body = _timed(lambda: write(evaluate(store, day).data, "html"))
+        wall, cpu, body = _timed(lambda: render(store, day, "html"))
         walls.append(wall)
         cpus.append(cpu)
         loads.append(os.getloadavg()[0])

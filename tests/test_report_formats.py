@@ -4,6 +4,7 @@ headers and right-to-left sheets in the workbook, and Persian text in the charts
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -11,7 +12,11 @@ import openpyxl
 import pytest
 
 from khadamat.cli import main
+from khadamat.config import Settings
+from khadamat.report import evaluate
 from khadamat.report.charts import shaped
+from khadamat.report.writers import render, write
+from khadamat.store import open_store
 
 pytestmark = pytest.mark.slow  # four whole reports of examples/catalog: ~15 s on a busy machine
 DAY = "1405/09/13"
@@ -73,3 +78,19 @@ def test_an_output_folder_that_does_not_exist_is_refused_before_any_work(
 ) -> None:
     code = main(["report", "--store", str(template), "-o", str(tmp_path / "missing" / "r.html")])
     assert code == 2 and "does not exist" in capsys.readouterr().err
+
+
+def test_the_charts_drawn_while_the_last_queries_run_are_the_charts_of_the_whole_report(
+    template: Path,
+) -> None:
+    """`render` draws the charts of figures, scores and findings before the duplicate and gap
+    queries end; the page must be the one drawn from the finished evaluation."""
+    store = open_store(Settings(store_dir=template), read_only=True)
+    day = dt.date(2026, 12, 4)
+    try:
+        for lang in ("fa", "en"):
+            page = render(store, day, "html", lang)
+            assert page == write(evaluate(store, day).data, "html", lang)
+            assert page.count(b'<figure id="chart-') == 6  # levels, three rankings, findings, provinces
+    finally:
+        store.close()

@@ -64,9 +64,9 @@ def run(args: argparse.Namespace) -> int:
     from khadamat.cli import settings_from
     from khadamat.commands.stats import open_existing_store
     from khadamat.diff import SideError, open_side
-    from khadamat.report import ScopeError, evaluate
+    from khadamat.report import ScopeError
     from khadamat.report.compare import evaluate_since
-    from khadamat.report.writers import write
+    from khadamat.report.writers import render, write
 
     fmt = _format(args)
     if args.output is not None and (problem := output_problem(args.output)):
@@ -96,13 +96,13 @@ def run(args: argparse.Namespace) -> int:
                 )
             finally:
                 older.close()
+            body = write(data, fmt, args.lang)
         else:
-            data = evaluate(store, on_date, agency=args.agency, family=args.family).data
+            body = render(store, on_date, fmt, args.lang, agency=args.agency, family=args.family)
     except (ScopeError, SideError) as exc:
         return _error(str(exc))
     finally:
         store.close()
-    body = write(data, fmt, args.lang)
     if args.output is not None:
         if problem := write_output(args.output, body):
             return _error(problem)

@@ -90,9 +90,11 @@ def _agency_code(store: Store, term: Term | None) -> str | None:
 
 @dataclass
 class Evaluation:
-    """The report as data: `data` is exactly the JSON report (docs/report.md)."""
+    """The report as data: `data` is exactly the JSON report (docs/report.md); `meanwhile` is
+    what `evaluate`'s `meanwhile` returned (the HTML's charts drawn while the last queries ran)."""
 
     data: dict[str, Any]
+    meanwhile: Any = None
 
     def to_json(self) -> dict[str, Any]:
         return self.data
@@ -303,21 +305,23 @@ def _pairs_by_agency(pairs: list[tuple[str | None, str | None]]) -> dict[str, se
     return out
 
 
-def _attach(
-    entry: dict[str, Any],
-    members: set[str],
-    findings: Mapping[str, list[Any]],
-    pairs_of: Mapping[str, set[int]],
-    gaps: Mapping[str, Counter],
-) -> None:
-    """Findings, duplicate pairs and gap rows of the agencies `members`, added to `entry`.
-
-    A pair counts once for a unit, however many of the unit's agencies are in it."""
+def _attach_findings(entry: dict[str, Any], members: set[str], findings: Mapping[str, list[Any]]) -> None:
+    """Findings of the agencies `members` by severity and by rule, added to `entry`; the duplicate
+    pairs and gap rows (what no score needs) are zero until `_attach_rows` fills them."""
     from khadamat.validation.report import rule_name
 
     own = [f for code in members for f in findings.get(code, [])]
     entry["findings"] = _severity_counts(own)
     entry["findings_by_rule"] = dict(sorted(Counter(rule_name(f.shape) for f in own).items()))
+    entry["duplicate_pairs"], entry["gap_rows"] = 0, {}
+
+
+def _attach_rows(
+    entry: dict[str, Any], members: set[str], pairs_of: Mapping[str, set[int]], gaps: Mapping[str, Counter]
+) -> None:
+    """Duplicate pairs and gap rows of the agencies `members`, added to `entry`.
+
+    A pair counts once for a unit, however many of the unit's agencies are in it."""
     entry["duplicate_pairs"] = len(set().union(*(pairs_of.get(code, ()) for code in members)))
     entry["gap_rows"] = {name: sum(c[m] for m in members) for name, c in gaps.items()}
 
@@ -338,11 +342,18 @@ def evaluate(
     agency: str | None = None,
     family: str | None = None,
     with_findings: bool = True,
+    meanwhile: Callable[[dict[str, Any]], Any] | None = None,
 ) -> Evaluation:
     """The whole evaluation on `on_date`: agencies, families, national figures and rankings.
 
     `agency` limits it to that agency and everything below it; `family` to one family (a top
-    agency with everything below it). The national figures are then those of the scope."""
+    agency with everything below it). The national figures are then those of the scope.
+
+    `meanwhile` is called with the report's data as soon as the scores are known (every figure,
+    finding and ranking; the duplicate pairs and gap rows still zero, no provinces yet), while the
+    duplicate and gap queries may still run; its answer is `Evaluation.meanwhile`. The HTML page
+    draws its charts there: matplotlib holds the GIL, the queries do not, so the drawing takes
+    the core the queries leave free instead of waiting for them to end."""
     from khadamat.report.scoring import rank_all
 
     agency, family = agency or None, family or None  # an empty code (`?family=`) asks for no scope
@@ -360,12 +371,13 @@ def evaluate(
         agencies_of = pool.submit(agency_rows, store, scope_iri)
         if code:
             _check_scope(agencies_of.result(), agency, family)
-        # Every query is its own task, the long ones first (at 50k: the validation 6.4 s, the
-        # duplicate queries 4.6 s, the figures 2.8 s, the provinces 0.7 s) and the eleven gap
-        # queries (0.03–0.5 s) last, so that both cores stay busy to the end.
+        # Every query is its own task, the long ones first: what the scores need (at 50k: the
+        # validation 6.4 s, the figures 2.8 s), then what they do not (the duplicate queries
+        # 4.6 s, the provinces 0.7 s, the eleven gap queries 0.03–0.5 s), so that the scores are
+        # known early and both cores stay busy to the end.
         found = pool.submit(findings_of, store, on_date, code) if with_findings else None
-        duplicates = duplicate_answers(store, code, pool.map)
         figures_of = pool.submit(figure_rows, store, "agency", on_date, scope_iri)
+        duplicates = duplicate_answers(store, code, pool.map)
         provinces_of = pool.submit(province_rows, store, scope_iri)
         gap_names, gap_found = gap_answers(store, on_date, scope_iri, pool.map)
         agencies = agencies_of.result()
@@ -376,11 +388,41 @@ def evaluate(
             if code is None or f.agency in by_code:
                 findings[f.agency or ""].append(f)
                 every_finding.append(f)
+        units = _unit_tables(agencies, by_code, figures_of.result(), findings)
+        tables = {level: [entry for entry, _ in rows] for level, rows in units.items()}
+        data = {
+            "date": on_date.isoformat(),
+            "date_jalali": to_jalali(on_date, persian_digits=False),
+            "valid_since": valid_since(on_date).isoformat(),
+            "scope": {"agency": agency, "family": family},
+            "national": tables["national"][0] if tables["national"] else {},
+            "families": tables["family"],
+            "agencies": tables["agency"],
+            "rankings": rank_all(tables["agency"], tables["family"]),
+            "findings_by_rule": [
+                {k: v for k, v in r.items() if k != "agencies"} | {"agencies": r["agencies"]}
+                for r in rules_table(every_finding)
+            ],
+            "provinces": [],
+        }
+        early = meanwhile(data) if meanwhile is not None else None
         pairs_of = _pairs_by_agency(duplicate_pairs(store, duplicates))
         gaps = gap_counts(store, gap_names, gap_found)
-        figure_answer, provinces = figures_of.result(), provinces_of.result()
+        data["provinces"] = provinces_of.result()
+    for rows in units.values():
+        for entry, members in rows:
+            _attach_rows(entry, members, pairs_of, gaps)
+    return Evaluation(data, early)
 
-    tables: dict[str, list[dict[str, Any]]] = {}
+
+def _unit_tables(
+    agencies: list[dict[str, Any]],
+    by_code: Mapping[str, dict[str, Any]],
+    figure_answer: list[dict[str, Any]],
+    findings: Mapping[str, list[Any]],
+) -> dict[str, list[tuple[dict[str, Any], set[str]]]]:
+    """Per level, each unit's entry (its figures and findings) with the agency codes it sums."""
+    out: dict[str, list[tuple[dict[str, Any], set[str]]]] = {}
     # report-figures.rq runs once, per agency; a family's and the nation's figures are the sums
     # of their agencies' (each card counts for one provider), which is what the query gives at
     # level=family and level=national (tests/test_report_figures.py checks they agree).
@@ -403,23 +445,7 @@ def evaluate(
             entry = head | row
             # Findings and gap rows of no agency (a law graph, an article) count nationally only.
             extra = {""} if level == "national" else set()
-            _attach(entry, codes | extra, findings, pairs_of, gaps)
-            rows.append(entry)
-        tables[level] = rows
-    rankings = rank_all(tables["agency"], tables["family"])
-    data = {
-        "date": on_date.isoformat(),
-        "date_jalali": to_jalali(on_date, persian_digits=False),
-        "valid_since": valid_since(on_date).isoformat(),
-        "scope": {"agency": agency, "family": family},
-        "national": tables["national"][0] if tables["national"] else {},
-        "families": tables["family"],
-        "agencies": tables["agency"],
-        "rankings": rankings,
-        "findings_by_rule": [
-            {k: v for k, v in r.items() if k != "agencies"} | {"agencies": r["agencies"]}
-            for r in rules_table(every_finding)
-        ],
-        "provinces": provinces,
-    }
-    return Evaluation(data)
+            _attach_findings(entry, codes | extra, findings)
+            rows.append((entry, codes | extra))
+        out[level] = rows
+    return out
