@@ -83,8 +83,8 @@ def test_an_output_folder_that_does_not_exist_is_refused_before_any_work(
 def test_the_charts_drawn_while_the_last_queries_run_are_the_charts_of_the_whole_report(
     template: Path,
 ) -> None:
-    """`render` draws the charts of figures, scores and findings before the duplicate and gap
-    queries end; the page must be the one drawn from the finished evaluation."""
+    """`render` draws the charts before the duplicate and gap queries end; the page must be the
+    one drawn from the finished evaluation."""
     store = open_store(Settings(store_dir=template), read_only=True)
     day = dt.date(2026, 12, 4)
     try:

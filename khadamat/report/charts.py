@@ -157,22 +157,15 @@ def provinces(rows: Sequence[dict[str, Any]], lang: str) -> str:
         return _svg(fig, title)
 
 
-def score_charts(data: dict[str, Any], lang: str) -> dict[str, str]:
-    """The charts of figures, scores and findings: what `evaluate(meanwhile=…)` can draw before
-    the duplicate, gap and province queries end (no chart here shows their rows)."""
+def all_charts(data: dict[str, Any], lang: str) -> dict[str, str]:
+    """Every chart of the report, by name: SVG text to embed. None shows the duplicate pairs or
+    gap rows, so `evaluate(meanwhile=…)` can draw them all before those queries end."""
     charts = {"levels": electronic_levels(data.get("national", {}), lang)}
     for r in data["rankings"]:
         if r["agencies"]:
             charts[f"ranking-{r['key']}"] = ranking(r["agencies"], r["en"] if lang == "en" else r["fa"], lang)
     if data["findings_by_rule"]:
         charts["findings"] = findings_by_rule(data["findings_by_rule"], lang)
-    return charts
-
-
-def all_charts(data: dict[str, Any], lang: str, drawn: dict[str, str] | None = None) -> dict[str, str]:
-    """Every chart of the report, by name: SVG text to embed; the score charts already `drawn`
-    (by score_charts, for the same data and language) are not drawn again."""
-    charts = dict(drawn) if drawn is not None else score_charts(data, lang)
     if data["provinces"]:
         charts["provinces"] = provinces(data["provinces"], lang)
     return charts

@@ -350,10 +350,10 @@ def evaluate(
     agency with everything below it). The national figures are then those of the scope.
 
     `meanwhile` is called with the report's data as soon as the scores are known (every figure,
-    finding and ranking; the duplicate pairs and gap rows still zero, no provinces yet), while the
+    finding, ranking and province; the duplicate pairs and gap rows still zero), while the
     duplicate and gap queries may still run; its answer is `Evaluation.meanwhile`. The HTML page
-    draws its charts there: matplotlib holds the GIL, the queries do not, so the drawing takes
-    the core the queries leave free instead of waiting for them to end."""
+    draws its charts there (none shows those rows): matplotlib holds the GIL, the queries do not,
+    so the drawing takes the core the queries leave free instead of waiting for them to end."""
     from khadamat.report.scoring import rank_all
 
     agency, family = agency or None, family or None  # an empty code (`?family=`) asks for no scope
@@ -371,14 +371,14 @@ def evaluate(
         agencies_of = pool.submit(agency_rows, store, scope_iri)
         if code:
             _check_scope(agencies_of.result(), agency, family)
-        # Every query is its own task, the long ones first: what the scores need (at 50k: the
-        # validation 6.4 s, the figures 2.8 s), then what they do not (the duplicate queries
-        # 4.6 s, the provinces 0.7 s, the eleven gap queries 0.03–0.5 s), so that the scores are
-        # known early and both cores stay busy to the end.
+        # Every query is its own task, the long ones first: what the scores and charts need (at
+        # 50k: the validation 6.4 s, the figures 2.8 s, the provinces 0.7 s), then the duplicate
+        # queries (4.6 s) and the eleven gap queries (0.03–0.5 s), which they do not, so that
+        # the scores are known early and both cores stay busy to the end.
         found = pool.submit(findings_of, store, on_date, code) if with_findings else None
         figures_of = pool.submit(figure_rows, store, "agency", on_date, scope_iri)
-        duplicates = duplicate_answers(store, code, pool.map)
         provinces_of = pool.submit(province_rows, store, scope_iri)
+        duplicates = duplicate_answers(store, code, pool.map)
         gap_names, gap_found = gap_answers(store, on_date, scope_iri, pool.map)
         agencies = agencies_of.result()
         by_code = {a["code"]: a for a in agencies}
@@ -403,12 +403,11 @@ def evaluate(
                 {k: v for k, v in r.items() if k != "agencies"} | {"agencies": r["agencies"]}
                 for r in rules_table(every_finding)
             ],
-            "provinces": [],
+            "provinces": provinces_of.result(),
         }
         early = meanwhile(data) if meanwhile is not None else None
         pairs_of = _pairs_by_agency(duplicate_pairs(store, duplicates))
         gaps = gap_counts(store, gap_names, gap_found)
-        data["provinces"] = provinces_of.result()
     for rows in units.values():
         for entry, members in rows:
             _attach_rows(entry, members, pairs_of, gaps)

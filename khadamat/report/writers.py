@@ -128,7 +128,7 @@ def _cells(
 
 def to_html(data: dict[str, Any], lang: str = "fa", charts: dict[str, str] | None = None) -> str:
     """The standalone page: tables, charts (SVG inline), formulas; nothing fetched from outside.
-    `charts`: the score charts already drawn (see `meanwhile`)."""
+    `charts`: the charts already drawn for this data and language (see `render`)."""
     from khadamat.report.charts import all_charts
 
     env = Environment(
@@ -153,7 +153,7 @@ def to_html(data: dict[str, Any], lang: str = "fa", charts: dict[str, str] | Non
         lang=lang,
         words=words,
         tables=shaped_tables,
-        charts=all_charts(data, lang, charts),
+        charts=charts if charts is not None else all_charts(data, lang),
         columns=columns,
     )
 
@@ -169,19 +169,18 @@ def render(
 ) -> bytes:
     """The evaluation on `on_date` in one format: what `khadamat report` writes and /reports serves.
 
-    For the HTML page, the charts of figures, scores and findings are drawn while the duplicate
-    and gap queries still run (`evaluate(meanwhile=…)`): 0.8 s of drawing at 50k that no longer
-    waits for the queries to end."""
-    from khadamat.report.charts import score_charts
+    For the HTML page, the charts are drawn while the duplicate and gap queries still run
+    (`evaluate(meanwhile=…)`): 1 s of drawing at 50k that no longer waits for them to end."""
+    from khadamat.report.charts import all_charts
 
-    drawn = (lambda data: score_charts(data, lang)) if fmt == "html" else None
+    drawn = (lambda data: all_charts(data, lang)) if fmt == "html" else None
     evaluation = evaluate(store, on_date, agency=agency, family=family, meanwhile=drawn)
     return write(evaluation.data, fmt, lang, evaluation.meanwhile)
 
 
 def write(data: dict[str, Any], fmt: str, lang: str = "fa", charts: dict[str, str] | None = None) -> bytes:
-    """The report in one format, as the bytes of a file; `charts`: the HTML's score charts, if
-    already drawn for this data and language."""
+    """The report in one format, as the bytes of a file; `charts`: the HTML's charts, if already
+    drawn for this data and language."""
     if fmt == "json":
         return to_json(data).encode("utf-8")
     if fmt == "csv":
