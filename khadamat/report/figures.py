@@ -367,13 +367,13 @@ def evaluate(
     # _VALIDATION_WORKERS threads of its own).
     with ThreadPoolExecutor(max_workers=_THREADS) as pool:
         # The agency list goes first. A scope is checked against it before anything else starts;
-        # a national report reads it beside the other queries (0.24 s at 50k that no core idles for).
+        # a national report reads it beside the other queries (0.2 s at 50k that no core idles for).
         agencies_of = pool.submit(agency_rows, store, scope_iri)
         if code:
             _check_scope(agencies_of.result(), agency, family)
         # Every query is its own task, the long ones first: what the scores and charts need (at
-        # 50k: the validation 6.4 s, the figures 2.8 s, the provinces 0.7 s), then the duplicate
-        # queries (4.6 s) and the eleven gap queries (0.03–0.5 s), which they do not, so that
+        # 50k: the validation 5.8 s, the figures 2.6 s, the provinces 0.6 s), then the duplicate
+        # queries (4.4 s) and the eleven gap queries (0.03–0.5 s), which they do not, so that
         # the scores are known early and both cores stay busy to the end.
         found = pool.submit(findings_of, store, on_date, code) if with_findings else None
         figures_of = pool.submit(figure_rows, store, "agency", on_date, scope_iri)

@@ -754,7 +754,9 @@ def _failing_values(path: Path, pattern: str, test: str, index: int, fresh: Iter
     pyoxigraph reads a term's text for each test, and datatype() builds an IRI. At 50k services
     the boolean fields' query went from 0.41 to 0.25 s, the nine queries this changes from 2.25
     to 1.80 s. GROUP BY, not DISTINCT: pyoxigraph pushes a FILTER into a DISTINCT sub-select,
-    back to every pair.
+    back to every pair. For the embedded store only (`per_value`): Virtuoso 7.2 answered the
+    boolean fields' query in this form after more than 120 s, against 1.2 s per pair, and a remote
+    store may be any engine, so remote runs keep the per-pair test.
     """
     values = _scan(path, f"?__node{index}", "?value", fresh)
     group = f"{{ SELECT ?value WHERE {{ {values} }} GROUP BY ?value }}"
@@ -769,6 +771,7 @@ def compile_merged(
     subclasses: Subclasses,
     in_lists: Callable[[Node], list[Node]],
     hashed: bool = False,
+    per_value: bool = False,
 ) -> CompiledQuery:
     """All simple constraints of one shape in one SELECT: the value nodes are read once.
 
@@ -816,7 +819,7 @@ def compile_merged(
                 pattern, test = "", f"!({allowed or 'false'})"
             else:
                 pattern, test = _value_condition(constraint, subclasses, f"__class{index}", hashed)
-            if hashed and shape.path is not None and _costly_test(constraint):
+            if per_value and hashed and shape.path is not None and _costly_test(constraint):
                 inner.append(_failing_values(shape.path, pattern, test, index, fresh))
                 condition = f"BOUND(?__fails{index})"
             else:
@@ -873,10 +876,12 @@ def compile_shape(
     scope: Sequence[NamedNode] | None = None,
     day: Literal | None = None,
     focus_nodes: bool = False,
+    per_value: bool = False,
 ) -> list[CompiledQuery]:
     """Every query of one shape; `scope` restricts the focus nodes to those listed (with
     `focus_nodes`, it lists focus nodes of the shape, see focus_query); `day` is the validation
-    date written into the queries (else left for the caller to bind)."""
+    date written into the queries (else left for the caller to bind); `per_value`: test each
+    distinct value once (`_failing_values`, for the embedded store only)."""
     target = target_pattern(shape, subclasses, bound=scope is not None)
     if target is None:
         return []
@@ -888,8 +893,11 @@ def compile_shape(
     else:
         focus = f"{scoped}\nFILTER EXISTS {{ {target} }}"
     merged = [c for c in shape.constraints if _mergeable(c)]
+    hashed = scope is None
     queries = (
-        [compile_merged(shape, merged, focus, subclasses, in_lists, hashed=scope is None)] if merged else []
+        [compile_merged(shape, merged, focus, subclasses, in_lists, hashed=hashed, per_value=per_value)]
+        if merged
+        else []
     )
     queries += [
         compile_constraint(shape, c, focus, subclasses, in_lists)

@@ -20,7 +20,7 @@ from pyoxigraph import Literal, NamedNode
 
 from khadamat.namespaces import RDFS, SH, XSD
 from khadamat.resources import data_files
-from khadamat.store import Store, Term
+from khadamat.store import OxigraphStore, Store, Term
 from khadamat.validation.compiler import (
     DATE_VARIABLE,
     CompiledQuery,
@@ -115,8 +115,11 @@ class Validator:
         """
         queries: list[CompiledQuery] = []
         if scope is None:
+            per_value = isinstance(self.store, OxigraphStore)  # see compiler._failing_values
             for shape in self.shapes:
-                queries.extend(compile_shape(shape, self.subclasses, self.in_list, None, day))
+                queries.extend(
+                    compile_shape(shape, self.subclasses, self.in_list, None, day, per_value=per_value)
+                )
             return queries
         focus: dict[str, list[NamedNode]] = {}  # a target's focus nodes in the scope, asked once
         for shape in self.shapes:
