@@ -15,8 +15,8 @@ from pyoxigraph import NamedNode
 
 from khadamat.config import Settings
 from khadamat.store import open_store
-from khadamat.validation.compiler import target_pattern
-from khadamat.validation.engine import Validator
+from khadamat.validation.compiler import compile_shape, target_pattern
+from khadamat.validation.engine import Validator, date_literal
 from khadamat.validation.testsuite import Case, finding_keys, read_cases, store_with
 
 FIXTURES = Path(__file__).parent / "fixtures" / "shapes"
@@ -70,3 +70,28 @@ def test_every_shape_has_a_fixture_and_every_fixture_a_shape() -> None:
         if isinstance(s.node, NamedNode) and (s.constraints or s.sparql)
     }
     assert rules == {p.stem for p in fixture_files()}
+
+
+@pytest.mark.parametrize("path", fixture_files(), ids=lambda p: p.stem)
+def test_testing_each_distinct_value_once_finds_what_testing_each_pair_finds(path: Path) -> None:
+    """The embedded store tests a value-type constraint once per distinct value
+    (compiler._failing_values); a remote store, which may be Virtuoso, tests each (node, value)
+    pair. On the fixture's failing and passing values, both plans give the same rows, and a
+    grouped query finds something (else this would prove nothing)."""
+    case, validator = load_case(path)
+    shape = next(s for s in validator.shapes if s.node == case.shape)
+    day = date_literal(case.on_date or DEFAULT_DATE)
+    grouped_plan, pair_plan = (
+        compile_shape(shape, validator.subclasses, validator.in_list, None, day, per_value=per_value)
+        for per_value in (True, False)
+    )
+    assert not any("?__fails" in q.text for q in pair_plan)
+    for grouped, per_pair in zip(grouped_plan, pair_plan, strict=True):
+        if "?__fails" not in grouped.text:
+            assert grouped.text == per_pair.text  # a shape with no value-type test: one plan
+            continue
+        found, expected = (
+            sorted(str(sorted(r.items())) for r in validator.store.select(q.text))
+            for q in (grouped, per_pair)
+        )
+        assert found == expected and found

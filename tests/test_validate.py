@@ -87,38 +87,6 @@ def test_the_findings_do_not_depend_on_how_many_queries_run_at_once(store: Path)
     assert found == {(row["focus"], row["rule"]) for row in planted()}
 
 
-def test_testing_each_distinct_value_once_finds_what_testing_each_pair_finds(store: Path) -> None:
-    """The embedded store tests a value-type constraint once per distinct value
-    (compiler._failing_values); a remote store, which may be Virtuoso, tests each (node, value)
-    pair. Both plans must give the same rows, on the catalog with the planted defects."""
-    import datetime as dt
-
-    from khadamat.config import Settings
-    from khadamat.store import open_store
-    from khadamat.validation.compiler import compile_shape
-    from khadamat.validation.engine import Validator, date_literal
-
-    opened = open_store(Settings(store_dir=store), read_only=True)
-    try:
-        validator = Validator(opened)
-        day = date_literal(dt.date.fromisoformat(DATE))
-        grouped = 0
-        for shape in validator.shapes:
-            grouped_plan, pair_plan = (
-                compile_shape(shape, validator.subclasses, validator.in_list, None, day, per_value=per_value)
-                for per_value in (True, False)
-            )
-            for fast, slow in zip(grouped_plan, pair_plan, strict=True):
-                grouped += "?__fails" in fast.text
-                assert "?__fails" not in slow.text
-                rows = [sorted(str(sorted(r.items())) for r in opened.select(q.text)) for q in (fast, slow)]
-                assert rows[0] == rows[1], shape.label
-        assert grouped >= 5  # the datatype and class constraints of the card
-        assert any("?__fails" in q.text for q in validator.compile(None, day))  # the embedded store's plan
-    finally:
-        opened.close()
-
-
 def test_findings_carry_service_id_agency_and_the_article_they_enforce(
     store: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

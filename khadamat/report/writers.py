@@ -97,6 +97,11 @@ def _change(value: Any, lang: str) -> str:
     return sign + number(abs(value), lang)
 
 
+def _trend(delta: Any) -> str:
+    """The class of a change as the page colours it: up, down, or none for no change."""
+    return "up" if delta and delta > 0 else "down" if delta and delta < 0 else ""
+
+
 # A cell of an HTML table: (class, text, change or None, the change's class).
 Cell = tuple[str, str, str | None, str]
 
@@ -117,8 +122,8 @@ def _cells(
             value = row.get(col.key)
             if isinstance(value, int | float) and not isinstance(value, bool):
                 delta = row.get(f"{col.key}__change")
-                trend = "up" if delta and delta > 0 else "down" if delta and delta < 0 else ""
-                line.append(("n", shown(value), None if delta is None else _change(delta, lang), trend))
+                change = None if delta is None else _change(delta, lang)
+                line.append(("n", shown(value), change, _trend(delta)))
             else:
                 text = none if value is None else str(value)
                 line.append(("name" if col.key == "name" else "", text, None, ""))
@@ -142,6 +147,7 @@ def to_html(data: dict[str, Any], lang: str = "fa", charts: dict[str, str] | Non
     env.filters["num"] = lambda v: "" if v is None else shown(v)
     env.filters["change"] = lambda v: _change(v, lang)
     env.filters["jalali"] = lambda v: jalali_date(v, lang)
+    env.filters["trend"] = _trend
     words = page_words(lang)
     shaped_tables = [
         (name, title, cols, rows if name == "national" else _cells(cols, rows, shown, lang, words["none"]))
